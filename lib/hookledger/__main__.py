@@ -1,0 +1,3 @@
+from hookledger.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""Options and helpers shared by the subcommands (no `command` here: not a subcommand)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+import click
+
+from hookledger import paths
+
+
+def ledger_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--project and --db, resolved the way the hooks resolve them."""
+    fn = click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+                      help="Session database (default: $HOOKLEDGER_DB or PROJECT/.claude-session.db).")(fn)
+    fn = click.option("--project", "project", type=click.Path(file_okay=False), default=None,
+                      help="Project directory (default: $CLAUDE_PROJECT_DIR or the current directory).")(fn)
+    return fn
+
+
+def resolve(project: str | None, db_path: str | None) -> tuple[str, str]:
+    """(project_dir, db_path) from the options, the environment, or the current directory."""
+    project_dir = os.path.abspath(project) if project else paths.project_dir()
+    if db_path:
+        return project_dir, os.path.abspath(db_path)
+    if project:
+        return project_dir, os.path.join(project_dir, paths.DB_NAME)
+    return project_dir, paths.db_path()
+
+
+def open_ledger(db_path: str, *, must_exist: bool = True):
+    """A sqlite-utils Database on the ledger, migrated to the current schema."""
+    import sqlite_utils
+
+    from hookledger.cli import HookledgerError
+    from hookledger.store.conn import LedgerUnavailable, connect
+
+    if must_exist and not os.path.exists(db_path):
+        raise HookledgerError(f"no ledger at {db_path} (run a Claude Code session with hookledger installed, or `hookledger demo`)")
+    try:
+        conn = connect(db_path, 5000)
+    except LedgerUnavailable as exc:
+        raise HookledgerError(str(exc)) from exc
+    return sqlite_utils.Database(conn, execute_plugins=False)

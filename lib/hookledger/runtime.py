@@ -1,0 +1,266 @@
+"""The hook process: read stdin, record the event, answer, never break Claude Code.
+
+Every run ends in exactly one `hook_events` row, written in the same BEGIN IMMEDIATE
+transaction as the handlers' effects. When the ledger cannot take it (locked past the
+budget, read-only, unreachable) the event is spooled and a later run replays it. Bad input
+and internal errors exit 0 with one line on stderr; only deliberate policy exits 2.
+
+Hot path: stdlib only (json, sqlite3, os, time); see benchmarks/hook_latency.py.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import sys
+import time
+import traceback
+from typing import Any
+
+from hookledger import audit, paths, payload, spool
+from hookledger.decisions import Decision, Output, emit, merge
+from hookledger.events import Event
+from hookledger.store.conn import LedgerUnavailable, busy_ms_from_env, connect, write_txn
+from hookledger.timeutil import utc_now
+
+# SessionEnd hooks share a 1.5 s budget in Claude Code; everything else has far more.
+HARD_DEADLINE_S = {"SessionEnd": 1.2}
+DEFAULT_DEADLINE_S = 8.0
+SESSION_END_BUSY_MS = 400
+REPLAY_BUDGET_S = 0.25
+
+
+def new_uid(wall: float) -> str:
+    """Sortable, unique per run: hex nanoseconds, pid, random."""
+    return f"{int(wall * 1e9):016x}-{os.getpid():x}-{os.urandom(4).hex()}"
+
+
+class Run:
+    """One hook invocation's state, shared by the normal path, the spool and the watchdog."""
+
+    def __init__(self, event: str, started: float, wall: float) -> None:
+        self.event = event
+        self.dispatcher = payload_dispatcher(event)
+        self.started = started
+        self.uid = new_uid(wall)
+        self.now = utc_now(wall)
+        self.data: dict[str, Any] | None = None
+        self.raw = b""
+        self.db = ""
+        self.project = ""
+        self.outcome = "ok"
+        self.error: str | None = None
+        self.summary = ""
+        self.done = False
+
+    def elapsed_ms(self) -> int:
+        return int((time.perf_counter() - self.started) * 1000)
+
+    def audit_row(self, out: Output) -> dict[str, Any]:
+        ev = Event(self.event, self.data or {})
+        return {
+            "event_uid": self.uid,
+            "session_id": ev.session_id or os.environ.get("CLAUDE_CODE_SESSION_ID"),
+            "timestamp": self.now,
+            "event_type": self.event,
+            "dispatcher": self.dispatcher,
+            "payload_summary": self.summary,
+            "exit_code": out.exit_code,
+            "duration_ms": self.elapsed_ms(),
+            "agent_id": ev.agent_id,
+            "tool_name": ev.tool_name,
+            "tool_use_id": ev.tool_use_id,
+            "outcome": self.outcome,
+            "error": self.error,
+        }
+
+    def spool_record(self, out: Output) -> dict[str, Any]:
+        return {
+            "event_uid": self.uid,
+            "event": self.event,
+            "received_at": self.now,
+            "project_dir": self.project,
+            "process": self.outcome == "ok" and self.data is not None,
+            "payload": self.data if self.outcome == "ok" else None,
+            "audit": self.audit_row(out),
+        }
+
+
+def payload_dispatcher(event: str) -> str:
+    from hookledger.handlers import snake
+
+    return snake(event)
+
+
+def run_handlers(ctx_args: dict[str, Any]) -> Decision | None:
+    """Run the event's handlers; the caller holds the write transaction."""
+    from hookledger.handlers import handlers_for
+    from hookledger.handlers.context import Context
+
+    ctx = Context(**ctx_args)
+    answers = [d for d in (h(ctx) for h in handlers_for(ctx.event.name)) if d is not None]
+    return merge(answers) if answers else None
+
+
+def _apply(conn: sqlite3.Connection, run: Run, *, replay: bool) -> Output:
+    """Handlers then the audit row, in the caller's transaction. A handler that raises is
+    rolled back to a savepoint and recorded as an error; the event still gets its row."""
+    out = Output()
+    if run.outcome == "ok" and run.data is not None:
+        conn.execute("SAVEPOINT handlers")
+        try:
+            decision = run_handlers(
+                {"conn": conn, "event": Event(run.event, run.data), "now": run.now,
+                 "project_dir": run.project, "db_path": run.db, "replay": replay}
+            )
+            conn.execute("RELEASE handlers")
+            out = Output() if replay else emit(run.event, decision)
+            if out.exit_code == 2:
+                run.outcome = "blocked"
+            elif out.stdout:
+                run.outcome = "answered"
+        except sqlite3.OperationalError:
+            raise  # locked or read-only: the caller spools the event
+        except Exception as exc:
+            conn.execute("ROLLBACK TO handlers")
+            conn.execute("RELEASE handlers")
+            run.outcome = "error"
+            run.error = "".join(traceback.format_exception_only(type(exc), exc)).strip() + "\n" + \
+                "".join(traceback.format_tb(exc.__traceback__)[-3:])
+            out = Output(stderr=f"hookledger {run.event}: internal error ({type(exc).__name__}: {exc}); "
+                                f"event recorded, Claude Code unaffected\n")
+    return out
+
+
+def replay_spool(conn: sqlite3.Connection, db: str, budget_s: float = REPLAY_BUDGET_S) -> int:
+    """Record spooled events (oldest first) until the spool is empty or the budget is spent."""
+    files = spool.pending(db)
+    if not files:
+        return 0
+    deadline = time.monotonic() + budget_s
+    done = 0
+    for path in files:
+        if time.monotonic() > deadline:
+            break
+        record = spool.read(path)
+        if record is None:
+            continue
+        try:
+            with write_txn(conn):
+                if not audit.already_recorded(conn, record["event_uid"]):
+                    _replay_one(conn, db, record)
+        except sqlite3.OperationalError:
+            break  # still locked or read-only: leave the rest for a later run
+        spool.discard(path)
+        done += 1
+    spool.sweep_tmp(db)
+    return done
+
+
+def _replay_one(conn: sqlite3.Connection, db: str, record: dict[str, Any]) -> None:
+    row = dict(record["audit"])
+    run = Run(record["event"], time.perf_counter(), time.time())
+    run.uid, run.now, run.db = record["event_uid"], record["received_at"], db
+    run.project = record.get("project_dir") or os.path.dirname(os.path.abspath(db))
+    run.data = record.get("payload")
+    run.outcome = "ok" if record.get("process") and isinstance(run.data, dict) else row.get("outcome", "ok")
+    _apply(conn, run, replay=True)
+    if run.outcome == "error":
+        row["outcome"], row["error"] = "error", run.error
+    audit.record(conn, {**row, "replayed": 1})
+
+
+def _spool(run: Run, out: Output, why: str) -> Output:
+    try:
+        where = spool.write(run.db or paths.db_path(), run.spool_record(out))
+        note = f"hookledger {run.event}: ledger unavailable ({why}); event spooled to {where}\n"
+    except OSError as exc:
+        note = f"hookledger {run.event}: ledger unavailable ({why}) and spool failed ({exc}); event lost\n"
+    return Output(exit_code=out.exit_code, stdout=out.stdout, stderr=out.stderr or note)
+
+
+def _arm_watchdog(run: Run) -> None:
+    """Exit 0 before Claude Code's own timeout would kill us, spooling the event first."""
+    deadline = HARD_DEADLINE_S.get(run.event, DEFAULT_DEADLINE_S)
+    try:
+        deadline = float(os.environ.get("HOOKLEDGER_DEADLINE_S", deadline))
+    except ValueError:
+        pass
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        if not run.done:
+            out = _spool(run, Output(), f"no answer within {deadline:g} s")
+            sys.stderr.write(out.stderr)
+            sys.stderr.flush()
+            os._exit(0)
+
+    if hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, deadline)
+
+
+def _process(run: Run) -> Output:
+    try:
+        data = payload.decode(run.raw)
+        if payload.has_lone_surrogates(run.raw):
+            data = payload.scrub_surrogates(data)
+        run.data = data if isinstance(data, dict) else None
+        payload.check(data, run.event)
+        run.summary = audit.summarize(data)
+    except payload.BadInput as exc:
+        run.outcome = "bad_input"
+        detail = payload.explain(data, run.event) if run.data is not None else ""
+        run.error = str(exc) + (f" ({detail})" if detail and detail not in str(exc) else "")
+        run.summary = audit.summarize_raw(run.raw)
+    cwd = run.data.get("cwd") if run.data else None
+    run.project = paths.project_dir(cwd if isinstance(cwd, str) else None)
+    run.db = paths.db_path(cwd if isinstance(cwd, str) else None)
+
+    busy = busy_ms_from_env(SESSION_END_BUSY_MS if run.event == "SessionEnd" else 2000)
+    out = Output()
+    try:
+        conn = connect(run.db, busy)
+        try:
+            replay_spool(conn, run.db)
+            with write_txn(conn):
+                out = _apply(conn, run, replay=False)
+                audit.record(conn, run.audit_row(out))
+        finally:
+            conn.close()
+    except (LedgerUnavailable, sqlite3.OperationalError, sqlite3.DatabaseError, OSError, ImportError) as exc:
+        out = _spool(run, out, f"{type(exc).__name__}: {exc}")
+    if run.outcome == "bad_input":
+        out = Output(stderr=f"hookledger {run.event}: ignored bad input: {run.error}; raw input kept in hook_events\n")
+    return out
+
+
+def main(event: str) -> int:
+    """Entry point of every hooks/<event>.py. Returns the exit code; never raises."""
+    if os.environ.get("HOOKLEDGER_OFF"):
+        return 0
+    started, wall = time.perf_counter(), time.time()
+    run = Run(event, started, wall)
+    try:
+        _arm_watchdog(run)
+        stdin = sys.stdin.buffer if sys.stdin is not None else None
+        run.raw = stdin.read() if stdin is not None else b""
+        out = _process(run)
+    except BaseException as exc:  # last resort: Claude Code must never see a traceback
+        out = Output(stderr=f"hookledger {event}: internal error ({type(exc).__name__}: {exc}); Claude Code unaffected\n")
+        try:
+            run.outcome, run.error = "error", traceback.format_exc()[-2000:]
+            out = _spool(run, Output(stderr=out.stderr), "internal error")
+        except BaseException:
+            pass
+    run.done = True
+    try:
+        if out.stdout:
+            sys.stdout.write(out.stdout)
+            sys.stdout.flush()
+        if out.stderr:
+            sys.stderr.write(out.stderr.splitlines()[0][:1000] + "\n" if out.exit_code != 2 else out.stderr)
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # Claude Code closed the pipe (cancelled hook): nothing left to tell
+    return out.exit_code

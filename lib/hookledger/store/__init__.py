@@ -1,0 +1,1 @@
+"""The data layer: connections and write transactions (hot), migrations (cold)."""
