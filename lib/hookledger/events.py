@@ -9,6 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 
+MAIN_AGENT_PREFIX = "main:"
+
+
+def main_agent_id(session_id: str) -> str:
+    """The main thread is an agent too: `main:<session_id>` owns its claims and errors."""
+    return MAIN_AGENT_PREFIX + session_id
+
+
 class Event:
     __slots__ = ("name", "data")
 
@@ -32,6 +40,11 @@ class Event:
     def agent_id(self) -> str | None:
         """The subagent's id; None on the main thread."""
         return self.text("agent_id") or None
+
+    @property
+    def actor_id(self) -> str:
+        """Who acted: the subagent's id, or the session's main-thread agent id."""
+        return self.agent_id or main_agent_id(self.session_id or "")
 
     @property
     def agent_type(self) -> str | None:

@@ -16,20 +16,20 @@ from hookledger.handlers.context import Context
 Handler = Callable[[Context], "Decision | None"]
 
 ROUTES: dict[str, tuple[str, ...]] = {
-    "SessionStart": ("sessions",),
+    "SessionStart": ("sessions", "project_state", "agents", "tool_errors", "snapshots", "metrics"),
     "UserPromptSubmit": ("sessions",),
-    "PreToolUse": ("sessions",),
-    "PostToolUse": ("sessions",),
-    "PostToolUseFailure": ("sessions",),
+    "PreToolUse": ("sessions", "agents", "claims"),
+    "PostToolUse": ("sessions", "agents", "claims", "tasks", "tool_errors", "metrics"),
+    "PostToolUseFailure": ("sessions", "agents", "claims", "tool_errors", "metrics"),
     "PostToolBatch": ("sessions",),
-    "SubagentStart": ("sessions",),
-    "SubagentStop": ("sessions",),
-    "Stop": ("sessions",),
-    "PreCompact": ("sessions",),
-    "PostCompact": ("sessions",),
-    "SessionEnd": ("sessions",),
-    "TaskCreated": ("sessions",),
-    "TaskCompleted": ("sessions",),
+    "SubagentStart": ("sessions", "agents"),
+    "SubagentStop": ("sessions", "agents"),
+    "Stop": ("sessions", "metrics"),
+    "PreCompact": ("sessions", "snapshots"),
+    "PostCompact": ("sessions", "metrics"),
+    "SessionEnd": ("sessions", "agents", "tool_errors", "metrics", "snapshots", "autosync"),
+    "TaskCreated": ("sessions", "tasks"),
+    "TaskCompleted": ("sessions", "tasks", "task_gate"),
 }
 
 EVENTS: tuple[str, ...] = tuple(ROUTES)
