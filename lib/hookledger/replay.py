@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from hookledger.handlers import EVENTS
 from hookledger.hookscripts import filename
 
 RECORDED_PROJECT = "/home/dev/acme-app"
@@ -43,6 +44,7 @@ class CallResult:
 @dataclass
 class ReplayResult:
     calls: list[CallResult] = field(default_factory=list)
+    skipped: int = 0  # recorded events hookledger does not register a hook for
 
 
 def demo_sessions() -> dict[str, str]:
@@ -117,5 +119,8 @@ def replay(path: str, project: str, hooks_dir: str, home: str | None = None,
     stage_transcripts(name, home, project)
     result = ReplayResult()
     for call in load(path, project, home):
+        if call.event not in EVENTS:
+            result.skipped += 1
+            continue
         result.calls.append(run_call(call, hooks_dir, project, python, extra_env))
     return result

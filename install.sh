@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Install hookledger for a project:   ./install.sh PROJECT_DIR
+# Remove it from a project:            ./install.sh --uninstall PROJECT_DIR
+#
+# Creates a virtual environment under ${HOOKLEDGER_HOME:-$HOME/.local/share/hookledger}, installs
+# the package there, writes the hook executables to $HOOKLEDGER_HOME/hooks, merges the hook
+# registrations into PROJECT_DIR/.claude/settings.json (idempotent, backup kept, other hooks
+# kept), adds .claude-session.db* to PROJECT_DIR/.gitignore and links `hookledger` into
+# ~/.local/bin. Needs only python3.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export HOOKLEDGER_HOME="${HOOKLEDGER_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/hookledger}"
+mkdir -p "$HOOKLEDGER_HOME"
+HOOKLEDGER_HOME=$(cd "$HOOKLEDGER_HOME" && pwd)
+
+uninstall=""
+project=""
+for arg in "$@"; do
+  case "$arg" in
+    --uninstall) uninstall="--uninstall" ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) project="$arg" ;;
+  esac
+done
+if [ -z "$project" ]; then
+  echo "usage: ./install.sh [--uninstall] PROJECT_DIR" >&2
+  exit 2
+fi
+if [ ! -d "$project" ]; then
+  echo "install.sh: $project is not a directory" >&2
+  exit 2
+fi
+
+if [ -n "$uninstall" ]; then
+  # Stdlib-only installer module: works even if the virtual environment is gone.
+  PYTHONPATH="$here/lib" exec python3 -m hookledger.install --uninstall "$project"
+fi
+
+venv="$HOOKLEDGER_HOME/venv"
+if [ ! -x "$venv/bin/python" ]; then
+  echo "creating virtual environment $venv"
+  python3 -m venv "$venv"
+fi
+echo "installing hookledger into $venv"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "$here" 2> >(grep -v "^WARNING: Location" >&2)
+"$venv/bin/hookledger" install "$project" --python "$venv/bin/python" --hooks-dir "$HOOKLEDGER_HOME/hooks"
+
+bin_dir="$HOME/.local/bin"
+mkdir -p "$bin_dir"
+ln -sf "$venv/bin/hookledger" "$bin_dir/hookledger"
+case ":$PATH:" in
+  *":$bin_dir:"*) echo "hookledger command: $bin_dir/hookledger" ;;
+  *) echo "hookledger command: $bin_dir/hookledger (add $bin_dir to PATH)" ;;
+esac
