@@ -68,7 +68,7 @@ def report(demo: DemoRun) -> str:
     failed = [c for c in calls if c.exit_code != 0 or c.stderr.strip()]
     parts = [
         f"Replayed {len(calls)} hook calls (skipping {sum(r.skipped for r in demo.results.values())} "
-        "events hookledger does not hook) from {len(demo.results)} recorded Claude Code session(s) "
+        f"events hookledger does not hook) from {len(demo.results)} recorded Claude Code session(s) "
         f"({', '.join(demo.results)}) into {demo.project}",
         f"Ledger: {demo.db}",
         "",
