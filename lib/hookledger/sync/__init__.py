@@ -1,0 +1,62 @@
+"""Sync the session ledger into larger systems' databases (issue 7).
+
+Each adapter is a module with `NAME`, `DDL` ({table: CREATE statements as the target's docs
+define them}), `steps(run)` (the (source_table, handler, full) list in parent-first order) and
+an optional `prepare(run, writer)`. `ADAPTERS` is a static registry: adapters are imported
+only when used, so `import hookledger.sync` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+ADAPTERS: dict[str, str] = {
+    "massu": "hookledger.sync.massu",
+    "flightdeck": "hookledger.sync.flightdeck",
+    "codewalkers": "hookledger.sync.codewalkers",
+    "teamx": "hookledger.sync.teamx",
+}
+
+
+def adapter(name: str) -> ModuleType:
+    if name not in ADAPTERS:
+        raise KeyError(f"unknown sync target {name!r} (one of: {', '.join(ADAPTERS)})")
+    return importlib.import_module(ADAPTERS[name])
+
+
+def sync(name: str, ledger_path: str, target_path: str, *, project_dir: str = "", dry_run: bool = False,
+         config: dict[str, Any] | None = None,
+         progress: Callable[[int, int], Callable[[int], None] | None] | None = None) -> Any:
+    """Sync the ledger at `ledger_path` into the `name` database at `target_path`.
+
+    `progress(total_rows, 0)` may return a callback taking the number of rows just handled.
+    Returns a SyncReport. A dry run works on an in-memory copy of the target and leaves both
+    the target file and the cursors untouched.
+    """
+    from hookledger.sync.base import Run, SyncReport, Target
+    from hookledger.sync.source import Ledger
+
+    module = adapter(name)
+    target_db = os.path.realpath(target_path)
+    ledger = Ledger.open(ledger_path)
+    target = Target.scratch_copy(target_path) if dry_run else Target.open(target_path)
+    report = SyncReport(target=name, target_db=target_db, dry_run=dry_run)
+    try:
+        run = Run(name=name, ledger=ledger, target=target, report=report, target_db=target_db,
+                  config=config or {}, project_dir=project_dir or ledger.project_dir(), dry_run=dry_run)
+        steps = module.steps(run)
+        if progress is not None:
+            run.progress = progress(run.pending(steps), 0)
+        target.ensure_tables(module.DDL, report)
+        prepare = getattr(module, "prepare", None)
+        if prepare is not None:
+            report.merge(target.transaction(lambda w: prepare(run, w)))
+        run.run_steps(steps)
+    finally:
+        target.close()
+        ledger.close()
+    return report

@@ -1,0 +1,371 @@
+"""What every sync adapter shares: the target connection, row fitting, writes, batches, cursors.
+
+Cold path (sqlite-utils is fine here). The rules every adapter gets for free:
+
+- the target's own schema wins: `fit()` keeps only the columns the target has (probed with
+  PRAGMA table_info) and fills NOT NULL columns we know nothing about with a neutral value;
+- tables are created only when missing, from the adapter's seed DDL; existing tables are never
+  altered, and nothing is ever deleted;
+- every write is keyed: `insert()` adds a row only when its natural key is absent and
+  `upsert()` updates only rows hookledger wrote itself, so rerunning or resuming adds nothing;
+- writes happen in short atomic batches (`BEGIN IMMEDIATE`), retried with backoff while the
+  target is locked (Massu runs with no busy timeout), and the per-source cursor advances only
+  after the batch committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from hookledger.redact import redact
+from hookledger.store.ddl import execute_statements
+from hookledger.sync.source import Ledger
+from hookledger.timeutil import parse_utc
+
+BATCH_SIZE = 200  # rows per transaction: short write locks on targets without busy_timeout
+RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # seconds; ~6 s before giving up
+
+
+class TargetLocked(Exception):
+    """The target stayed locked through every retry."""
+
+
+# ---------------------------------------------------------------- conversions
+
+
+def seconds(ts: str | None) -> float | None:
+    """Seconds since the epoch for one of our UTC text timestamps (None if missing/bad)."""
+    return parse_utc(ts)
+
+
+def iso_z(ts: str | None) -> str | None:
+    """'YYYY-MM-DDTHH:MM:SS.mmmZ' (JavaScript's toISOString) for our UTC text timestamp."""
+    secs = parse_utc(ts)
+    return None if secs is None else iso_z_at(secs)
+
+
+def iso_z_at(secs: float) -> str:
+    ms = int(round(secs * 1000))
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
+
+
+def unix_ms(ts: str | None) -> int | None:
+    secs = parse_utc(ts)
+    return None if secs is None else int(round(secs * 1000))
+
+
+def unix_s(ts: str | None) -> int | None:
+    secs = parse_utc(ts)
+    return None if secs is None else int(secs)
+
+
+def clean(text: Any, limit: int | None = None) -> str | None:
+    """Redacted (and optionally capped) text; secrets never leave the ledger."""
+    if text is None:
+        return None
+    out = redact(str(text))
+    if limit is not None and len(out) > limit:
+        out = out[: limit - 15] + "...(truncated)"
+    return out
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def stable_id(kind: str, *parts: Any) -> str:
+    """A deterministic text id for a row hookledger mints: rerunning yields the same id.
+
+    Parts include the Claude session id (globally unique), so two projects syncing into one
+    target never collide.
+    """
+    digest = hashlib.sha1("\x1f".join([kind, *map(str, parts)]).encode("utf-8")).hexdigest()
+    return f"hl-{kind}-{digest[:20]}"
+
+
+# ---------------------------------------------------------------- report
+
+
+@dataclass
+class SyncReport:
+    target: str
+    target_db: str
+    dry_run: bool = False
+    inserted: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    created_tables: list[str] = field(default_factory=list)
+
+    @property
+    def written(self) -> int:
+        return sum(self.inserted.values()) + sum(self.updated.values())
+
+    def merge(self, counts: dict[str, dict[str, int]]) -> None:
+        for kind, table_counts in counts.items():
+            mine = getattr(self, kind)
+            for table, n in table_counts.items():
+                mine[table] = mine.get(table, 0) + n
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "target_db": self.target_db, "dry_run": self.dry_run,
+                "inserted": self.inserted, "updated": self.updated, "skipped": self.skipped,
+                "created_tables": self.created_tables}
+
+
+# ---------------------------------------------------------------- target
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    msg = str(exc).lower()
+    return "locked" in msg or "busy" in msg
+
+
+class Target:
+    """A target database: sqlite-utils for schema probing, raw sqlite3 for transactions."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        conn.isolation_level = None  # we issue BEGIN IMMEDIATE / COMMIT ourselves
+        conn.execute("PRAGMA foreign_keys = ON")
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+        self._columns: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def open(cls, path: str) -> Target:
+        new = not os.path.exists(path)
+        # timeout=0: locked targets are retried by transaction() with backoff, not inside SQLite
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+        if new:
+            conn.execute("PRAGMA journal_mode = WAL")  # all four systems run their DB in WAL
+        return cls(conn)
+
+    @classmethod
+    def scratch_copy(cls, path: str) -> Target:
+        """An in-memory copy of `path` (or an empty DB): dry runs write here, never to the file."""
+        mem = sqlite3.connect(":memory:", isolation_level=None)
+        if os.path.exists(path):
+            src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                src.backup(mem)
+            finally:
+                src.close()
+        return cls(mem)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- schema
+
+    def has_table(self, table: str) -> bool:
+        return self.db[table].exists()
+
+    def columns(self, table: str) -> dict[str, Any]:
+        """name -> sqlite_utils Column for `table` (cached; {} when the table is missing)."""
+        if table not in self._columns:
+            t = self.db[table]
+            self._columns[table] = {c.name: c for c in t.columns} if t.exists() else {}
+        return self._columns[table]
+
+    def ensure_tables(self, ddl: dict[str, str], report: SyncReport) -> None:
+        """Create each missing table from its seed DDL (with its indexes and triggers).
+
+        A table that exists is left exactly as its own system made it: no CREATE INDEX on it,
+        since its columns may differ from the seed's.
+        """
+        missing = [name for name in ddl if not self.has_table(name)]
+        if not missing:
+            return
+
+        def create(_: Writer) -> None:
+            for name in missing:
+                execute_statements(self.conn, ddl[name])
+
+        self.transaction(create)
+        self._columns.clear()
+        report.created_tables.extend(missing)
+
+    # -- transactions
+
+    def transaction(self, work: Callable[[Writer], None]) -> dict[str, dict[str, int]]:
+        """Run `work` in one BEGIN IMMEDIATE transaction, retried from scratch while locked.
+
+        Returns the writer's counts, only for the attempt that committed.
+        """
+        for attempt, delay in enumerate((*RETRY_DELAYS, None)):
+            writer = Writer(self)
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                work(writer)
+                self.conn.execute("COMMIT")
+                return writer.counts
+            except sqlite3.OperationalError as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if not _is_locked(exc):
+                    raise
+                if delay is None:
+                    raise TargetLocked(f"target still locked after {attempt} retries") from exc
+                time.sleep(delay)
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+        raise AssertionError("unreachable")
+
+
+def _fallback(column: Any) -> Any:
+    """A neutral value for a NOT NULL column without default that the mapping does not know."""
+    kind = (column.type or "").upper()
+    if "INT" in kind:
+        return 0
+    if any(k in kind for k in ("REAL", "FLOA", "DOUB", "NUM")):
+        return 0
+    if column.name.lower().endswith("json"):
+        return "{}"
+    return ""
+
+
+class Writer:
+    """Keyed inserts and owner-only updates inside one transaction; counts what it wrote."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.conn = target.conn
+        self.counts: dict[str, dict[str, int]] = {"inserted": {}, "updated": {}, "skipped": {}}
+
+    def count(self, kind: str, table: str, n: int = 1) -> None:
+        self.counts[kind][table] = self.counts[kind].get(table, 0) + n
+
+    def fit(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
+        """`row` reduced to the target's columns, NOT NULL gaps filled with neutral values."""
+        cols = self.target.columns(table)
+        out = {k: v for k, v in row.items() if k in cols}
+        for name, col in cols.items():
+            if out.get(name) is None and col.notnull and col.default_value is None and not col.is_pk:
+                out[name] = _fallback(col)
+        return out
+
+    def find(self, table: str, key: dict[str, Any]) -> sqlite3.Row | None:
+        cols = self.target.columns(table)
+        key = {k: v for k, v in key.items() if k in cols}
+        if not key:
+            raise ValueError(f"no key column of {sorted(key)} exists in {table}")
+        where = " AND ".join(f"[{k}] IS ?" for k in key)
+        cur = self.conn.execute(f"SELECT * FROM [{table}] WHERE {where} LIMIT 1", list(key.values()))
+        found = cur.fetchone()
+        if found is None:
+            return None
+        return dict(zip([d[0] for d in cur.description], found))  # type: ignore[return-value]
+
+    def _insert(self, table: str, row: dict[str, Any]) -> None:
+        names = ", ".join(f"[{k}]" for k in row)
+        marks = ", ".join("?" for _ in row)
+        self.conn.execute(f"INSERT INTO [{table}] ({names}) VALUES ({marks})", list(row.values()))
+        self.count("inserted", table)
+
+    def insert(self, table: str, row: dict[str, Any], key: Sequence[str]) -> bool:
+        """Insert unless a row with the same natural key exists (append-only safe)."""
+        fitted = self.fit(table, row)
+        if self.find(table, {k: row.get(k) for k in key}) is not None:
+            return False
+        self._insert(table, fitted)
+        return True
+
+    def upsert(self, table: str, row: dict[str, Any], key: Sequence[str], mutable: Sequence[str]) -> str:
+        """Insert, or update the `mutable` columns of a row hookledger wrote earlier.
+
+        A row counts as ours when every other mapped column still holds what we would write;
+        a row the target's own system made (or changed) is left alone. Returns
+        'inserted' | 'updated' | 'unchanged' | 'foreign'.
+        """
+        fitted = self.fit(table, row)
+        existing = self.find(table, {k: row.get(k) for k in key})
+        if existing is None:
+            self._insert(table, fitted)
+            return "inserted"
+        fixed = {k: v for k, v in fitted.items() if k not in mutable and k not in key and k in row}
+        if any(existing.get(k) != v for k, v in fixed.items()):
+            return "foreign"
+        changes = {k: fitted[k] for k in mutable if k in fitted and existing.get(k) != fitted[k]}
+        if not changes:
+            return "unchanged"
+        sets = ", ".join(f"[{k}] = ?" for k in changes)
+        keyed = {k: row.get(k) for k in key if k in fitted}
+        where = " AND ".join(f"[{k}] IS ?" for k in keyed)
+        self.conn.execute(f"UPDATE [{table}] SET {sets} WHERE {where}", [*changes.values(), *keyed.values()])
+        self.count("updated", table)
+        return "updated"
+
+    def skip(self, table: str) -> None:
+        self.count("skipped", table)
+
+
+def chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# ---------------------------------------------------------------- run
+
+
+Handler = Callable[["Run", Writer, dict[str, Any]], None]
+
+
+@dataclass
+class Run:
+    """One sync of one ledger into one target: what the adapters' handlers get."""
+
+    name: str
+    ledger: Ledger
+    target: Target
+    report: SyncReport
+    target_db: str
+    config: dict[str, Any] = field(default_factory=dict)
+    project_dir: str = ""
+    dry_run: bool = False
+    progress: Callable[[int], None] | None = None
+    now: float = field(default_factory=time.time)
+    cache: dict[str, Any] = field(default_factory=dict)  # per-run memo for adapters
+
+    def pending(self, steps: Sequence[tuple[str, Handler, bool]]) -> int:
+        """How many source rows this run will look at (for the progress bar)."""
+        return sum(self.ledger.count(t, 0 if full else self.cursor(t)) for t, _, full in steps)
+
+    def cursor(self, source_table: str) -> int:
+        return self.ledger.cursor(self.name, self.target_db, source_table)
+
+    def stream(self, source_table: str, handler: Handler, *, full: bool = False) -> None:
+        """Feed source rows after the cursor (all of them when `full`) to `handler` in batches.
+
+        `full` is for state tables (sessions, agents, tasks) whose rows change in place: they
+        are re-read each run and written with upsert(), which writes nothing when unchanged.
+        The cursor moves only after the target committed: a crash in between replays the
+        batch, and the keyed writes turn the replay into no-ops.
+        """
+        after = 0 if full else self.cursor(source_table)
+        for batch in chunks(self.ledger.rows(source_table, after), BATCH_SIZE):
+            counts = self.target.transaction(lambda w: [handler(self, w, row) for row in batch])
+            self.report.merge(counts)
+            if not full and not self.dry_run:
+                self.ledger.set_cursor(self.name, self.target_db, source_table, batch[-1]["_rowid"])
+            if self.progress:
+                self.progress(len(batch))
+
+    def run_steps(self, steps: Sequence[tuple[str, Handler, bool]]) -> None:
+        for source_table, handler, full in steps:
+            self.stream(source_table, handler, full=full)

@@ -1,0 +1,168 @@
+"""Reading the session ledger for sync: rows after a cursor, sessions, agents, cursors.
+
+The ledger is read as it is: tables a older ledger lacks read as empty, and sessions or agents
+that only appear as ids in other tables are synthesised, so every target gets its parent rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from hookledger.events import main_agent_id
+from hookledger.timeutil import utc_now
+
+CURSOR_DDL = """
+CREATE TABLE IF NOT EXISTS sync_cursors (
+    target TEXT NOT NULL,
+    target_db TEXT NOT NULL,
+    source_table TEXT NOT NULL,
+    last_id INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT,
+    PRIMARY KEY (target, target_db, source_table)
+)
+"""
+
+# Tables whose ids name a session; used to find sessions missing from `sessions`.
+_SESSION_TABLES = ("agent_registry", "file_claims", "failed_paths", "error_log", "context_snapshots",
+                   "hook_events", "llm_verdicts", "tasks")
+
+
+def agent_status_of_session(status: str | None) -> str:
+    """The main thread's agent status (agent_registry vocabulary) from the session status."""
+    return {"ended": "completed", "abandoned": "aborted_stale"}.get(status or "", "running")
+
+
+class Ledger:
+    """Read access to one session database, plus the sync cursor table it keeps."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str = "") -> None:
+        conn.row_factory = sqlite3.Row
+        self.conn = conn
+        self.path = path
+        self.conn.execute(CURSOR_DDL)  # the migration m007 makes it too; older ledgers need it here
+        self._tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        self._sessions: dict[str, dict[str, Any]] | None = None
+        self._agents: dict[str, dict[str, Any]] | None = None
+
+    @classmethod
+    def open(cls, path: str) -> Ledger:
+        if not os.path.exists(path):
+            raise FileNotFoundError(path)
+        from hookledger.store.conn import connect  # open means migrate
+
+        return cls(connect(path, 5000), path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def has(self, table: str) -> bool:
+        return table in self._tables
+
+    # -- raw rows
+
+    def rows(self, table: str, after: int = 0) -> Iterator[dict[str, Any]]:
+        """Rows of `table` with rowid > `after`, in rowid order, as dicts with `_rowid`."""
+        if not self.has(table):
+            return
+        cur = self.conn.execute(f"SELECT rowid AS _rowid, * FROM [{table}] WHERE rowid > ? ORDER BY rowid", (after,))
+        for row in cur:
+            yield dict(row)
+
+    def count(self, table: str, after: int = 0) -> int:
+        if not self.has(table):
+            return 0
+        return self.conn.execute(f"SELECT count(*) FROM [{table}] WHERE rowid > ?", (after,)).fetchone()[0]
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(sql, params)]
+
+    # -- sessions and agents
+
+    def sessions(self) -> dict[str, dict[str, Any]]:
+        """session_id -> sessions row; ids seen only elsewhere get a synthesised row."""
+        if self._sessions is None:
+            found = {r["session_id"]: r for r in self.rows("sessions")}
+            for table in _SESSION_TABLES:
+                if not self.has(table):
+                    continue
+                ts = "created_at" if table == "tasks" else ("spawn_time" if table == "agent_registry" else "timestamp")
+                for r in self.conn.execute(
+                        f"SELECT session_id, min({ts}) AS first, max({ts}) AS last FROM [{table}]"
+                        " WHERE session_id IS NOT NULL AND session_id != '' GROUP BY session_id"):
+                    sid = r["session_id"]
+                    if sid not in found:
+                        found[sid] = {"session_id": sid, "project_dir": None, "started_at": r["first"],
+                                      "ended_at": None, "end_reason": None, "source": None, "model": None,
+                                      "transcript_path": None, "last_event_at": r["last"], "status": "active",
+                                      "_rowid": 0}
+                    elif not found[sid].get("started_at"):
+                        found[sid]["started_at"] = r["first"]
+            self._sessions = found
+        return self._sessions
+
+    def session(self, session_id: str) -> dict[str, Any]:
+        return self.sessions().get(session_id) or {"session_id": session_id, "status": "active", "_rowid": 0}
+
+    def agents(self) -> dict[str, dict[str, Any]]:
+        """agent id -> agent: every session's main thread (`main:<sid>`) plus agent_registry rows."""
+        if self._agents is None:
+            agents: dict[str, dict[str, Any]] = {}
+            for sid, s in self.sessions().items():
+                agents[main_agent_id(sid)] = {
+                    "id": main_agent_id(sid), "session_id": sid, "agent_type": "main", "is_main": True,
+                    "task_description": None, "spawn_time": s.get("started_at"), "end_time": s.get("ended_at"),
+                    "status": agent_status_of_session(s.get("status")), "files_changed": None,
+                    "model": s.get("model"), "_rowid": 0}
+            for r in self.rows("agent_registry"):
+                main = agents.get(r["id"], {})
+                agents[r["id"]] = {**main, **{k: v for k, v in r.items() if v is not None},
+                                   "is_main": bool(main) or r.get("agent_type") == "main",
+                                   "model": main.get("model") or self.session(r["session_id"]).get("model")}
+            self._agents = agents
+        return self._agents
+
+    def agent(self, session_id: str | None, agent_id: str | None) -> dict[str, Any]:
+        """The acting agent of a row: its agent_id when known, else the session's main thread."""
+        agents = self.agents()
+        if agent_id and agent_id in agents:
+            return agents[agent_id]
+        main = agents.get(main_agent_id(session_id or ""))
+        if main is not None and not agent_id:
+            return main
+        return {"id": agent_id or main_agent_id(session_id or ""), "session_id": session_id,
+                "agent_type": "agent" if agent_id else "main", "is_main": not agent_id, "status": "running",
+                "model": self.session(session_id or "").get("model"), "spawn_time": None, "end_time": None,
+                "task_description": None, "files_changed": None}
+
+    def project_dir(self, fallback: str = "") -> str:
+        for s in self.sessions().values():
+            if s.get("project_dir"):
+                return s["project_dir"]
+        return fallback
+
+    # -- cursors
+
+    def cursor(self, target: str, target_db: str, source_table: str) -> int:
+        row = self.conn.execute("SELECT last_id FROM sync_cursors WHERE target=? AND target_db=? AND source_table=?",
+                                (target, target_db, source_table)).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_cursor(self, target: str, target_db: str, source_table: str, last_id: int) -> None:
+        self.conn.execute(
+            "INSERT INTO sync_cursors (target, target_db, source_table, last_id, updated_at) VALUES (?,?,?,?,?)"
+            " ON CONFLICT(target, target_db, source_table) DO UPDATE SET last_id=excluded.last_id,"
+            " updated_at=excluded.updated_at", (target, target_db, source_table, int(last_id), utc_now()))
+
+
+def loads(text: Any) -> Any:
+    """JSON from a ledger column, or None when it is not JSON."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

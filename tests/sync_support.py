@@ -1,0 +1,148 @@
+"""Shared helpers for tests/test_sync_*.py: a realistic ledger and target inspection.
+
+The ledger is created through the real store (open means migrate), then filled the way the
+handlers fill it: two Claude sessions (one ended, one live with subagents), an orphan session
+seen only in hook_events/failed_paths, claims, errors, failed paths, snapshots, verdicts, tasks.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from hookledger.store.conn import connect
+from hookledger.timeutil import utc_now
+
+FOREIGN = Path(__file__).parent / "fixtures" / "foreign"
+
+SID_A = "ebf09a36-f40b-44e4-9ed7-9d1599a096ce"  # ended an hour ago
+SID_B = "16844d04-f039-4e79-b808-175a142b454b"  # live, with subagents
+SID_C = "653000e5-5ec8-4bd1-8e55-ed16fefd33d1"  # only in hook_events / failed_paths
+SUB_LIVE = "aff41339c1597efe4"
+SUB_DONE = "b0c1d2e3f4a5b6c7d"
+SECRET = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUv"
+
+
+def ago(seconds: float, now: float | None = None) -> str:
+    return utc_now((now or time.time()) - seconds)
+
+
+def insert(conn: sqlite3.Connection, table: str, **row: Any) -> int:
+    cols = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    return conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", list(row.values())).lastrowid
+
+
+def build_ledger(path: Path, project: str, now: float | None = None) -> sqlite3.Connection:
+    """A ledger with every table sync reads, filled with two sessions' worth of activity."""
+    now = now or time.time()
+    conn = connect(str(path))
+    t = lambda s: ago(s, now)  # noqa: E731
+    insert(conn, "sessions", session_id=SID_A, project_dir=project, started_at=t(7200), ended_at=t(3600),
+           end_reason="logout", source="startup", model="claude-opus-4-1", last_event_at=t(3600), status="ended")
+    insert(conn, "sessions", session_id=SID_B, project_dir=project, started_at=t(600), source="startup",
+           model="claude-sonnet-4-5", last_event_at=t(5), status="active")
+    insert(conn, "agent_registry", id=SUB_LIVE, session_id=SID_B, agent_type="general-purpose",
+           task_description="Write sub.txt", spawn_time=t(120), status="running")
+    insert(conn, "agent_registry", id=SUB_DONE, session_id=SID_B, agent_type="Explore",
+           task_description="Find the tests", spawn_time=t(500), end_time=t(400), status="completed",
+           files_changed='["tests/test_app.py"]')
+    insert(conn, "file_claims", session_id=SID_A, agent_id=None, file_path=f"{project}/src/app.py", operation="Write", timestamp=t(7000))
+    insert(conn, "file_claims", session_id=SID_A, agent_id=None, file_path=f"{project}/src/app.py", operation="Edit", timestamp=t(6900))
+    insert(conn, "file_claims", session_id=SID_B, agent_id=None, file_path=f"{project}/src/live.py", operation="Edit", timestamp=t(60))
+    insert(conn, "file_claims", session_id=SID_B, agent_id=SUB_LIVE, file_path=f"{project}/sub.txt", operation="Write", timestamp=t(30))
+    insert(conn, "file_claims", session_id=SID_B, agent_id=SUB_LIVE, file_path=f"{project}/src/contested.py", operation="Edit", timestamp=t(20))
+    insert(conn, "failed_paths", session_id=SID_A, timestamp=t(6500), file_path=f"{project}/src/app.py",
+           approach="parse dates with a regex", reason_failed="breaks on ISO weeks", context="tests/test_dates.py", still_relevant=1)
+    insert(conn, "failed_paths", session_id=SID_C, timestamp=t(9000), file_path=None,
+           approach="pin numpy<2", reason_failed="conflicts with pandas", still_relevant=0)
+    insert(conn, "error_log", session_id=SID_A, timestamp=t(6000), task_id="1", agent_id=None, file_path=f"{project}/src/app.py",
+           error_category="lint", error_message=f"E501 line too long; token={SECRET}", attempt_number=3, resolution="escalated_user")
+    insert(conn, "error_log", session_id=SID_B, timestamp=t(90), agent_id=SUB_LIVE, file_path=None,
+           error_category="runtime", error_message="Exit code 1: ModuleNotFoundError", attempt_number=1, resolution="auto_fixed")
+    insert(conn, "context_snapshots", session_id=SID_A, timestamp=t(5000), snapshot_type="pre_compact",
+           content='{"request": "Add a login form", "files": ["src/app.py"]}')
+    insert(conn, "context_snapshots", session_id=SID_A, timestamp=t(3600), snapshot_type="session_end",
+           content='{"request": "Add a login form"}')
+    insert(conn, "tasks", session_id=SID_A, task_id="1", subject="Add login form", status="completed",
+           created_at=t(7100), updated_at=t(3700), completed_at=t(3700))
+    insert(conn, "tasks", session_id=SID_B, task_id="1", subject="Fix flaky tests", status="in_progress",
+           agent_id=SUB_LIVE, created_at=t(300), updated_at=t(100))
+    insert(conn, "llm_verdicts", session_id=SID_A, timestamp=t(3700), hook_event="TaskCompleted", task_id="1",
+           verdict_json='{"ok": true}', decision="allow", reason="tests pass")
+    insert(conn, "llm_verdicts", session_id=SID_B, timestamp=t(50), hook_event="TaskCompleted", task_id="1",
+           verdict_json='{"ok": false}', decision="block", reason="2 tests still fail")
+    events = [
+        (SID_A, 7200, "SessionStart", None, None, None, "ok", None),
+        (SID_A, 7001, "PreToolUse", None, "Write", "toolu_A1", "ok", None),
+        (SID_A, 7000, "PostToolUse", None, "Write", "toolu_A1", "ok", None),
+        (SID_A, 6001, "PreToolUse", None, "Bash", "toolu_A2", "ok", None),
+        (SID_A, 6000, "PostToolUseFailure", None, "Bash", "toolu_A2", "ok", f"exit 1 {SECRET}"),
+        (SID_A, 5500, "PreToolUse", None, "Bash", "toolu_A3", "blocked", None),
+        (SID_A, 5000, "PreCompact", None, None, None, "ok", None),
+        (SID_A, 3700, "Stop", None, None, None, "ok", None),
+        (SID_A, 3600, "SessionEnd", None, None, None, "ok", None),
+        (SID_B, 600, "SessionStart", None, None, None, "ok", None),
+        (SID_B, 120, "SubagentStart", SUB_LIVE, None, None, "ok", None),
+        (SID_B, 31, "PreToolUse", SUB_LIVE, "Write", "toolu_B1", "ok", None),
+        (SID_B, 30, "PostToolUse", SUB_LIVE, "Write", "toolu_B1", "ok", None),
+        (SID_B, 5, "Stop", None, None, None, "ok", None),
+        (SID_C, 9000, "SessionStart", None, None, None, "ok", None),
+    ]
+    for i, (sid, age, event, agent, tool, tuid, outcome, error) in enumerate(events):
+        insert(conn, "hook_events", session_id=sid, timestamp=t(age), event_type=event, dispatcher=event,
+               payload_summary=f'{{"hook_event_name": "{event}", "tool_name": "{tool}", "cmd": "curl -H \'Authorization: Bearer {SECRET}\'"}}',
+               exit_code=0, duration_ms=12 + i, event_uid=f"uid-{i}", agent_id=agent, tool_name=tool,
+               tool_use_id=tuid, outcome=outcome, error=error, replayed=0)
+    return conn
+
+
+def target_conn(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path))
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def make_target(path: Path, fixture: str) -> None:
+    """A target as its own system made it: the fixture's DDL (and rows) from tests/fixtures/foreign."""
+    conn = sqlite3.connect(str(path))
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.executescript((FOREIGN / fixture).read_text())
+    conn.commit()
+    conn.close()
+
+
+def table_counts(path: Path) -> dict[str, int]:
+    conn = target_conn(path)
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE '%fts%'"
+                                        " AND name NOT LIKE 'sqlite_%'")]
+    out = {n: conn.execute(f"SELECT count(*) FROM [{n}]").fetchone()[0] for n in names}
+    conn.close()
+    return out
+
+
+def dump(path: Path) -> dict[str, list[tuple]]:
+    """Every row of every table, for exact before/after comparisons."""
+    conn = sqlite3.connect(str(path))
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+                                        " AND name NOT LIKE '%fts_%'")]
+    out = {n: sorted(map(tuple, conn.execute(f"SELECT * FROM [{n}]")), key=repr) for n in names}
+    conn.close()
+    return out
+
+
+def fk_violations(path: Path) -> list[tuple]:
+    conn = target_conn(path)
+    rows = [tuple(r) for r in conn.execute("PRAGMA foreign_key_check")]
+    conn.close()
+    return rows
+
+
+def rows(path: Path, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+    conn = target_conn(path)
+    out = [dict(r) for r in conn.execute(sql, params)]
+    conn.close()
+    return out
