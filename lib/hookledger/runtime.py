@@ -29,6 +29,7 @@ HARD_DEADLINE_S = {"SessionEnd": 1.2}
 DEFAULT_DEADLINE_S = 8.0
 SESSION_END_BUSY_MS = 400
 REPLAY_BUDGET_S = 0.25
+HUGE_INPUT = 4 << 20  # inputs this large are recorded, and noted in the debug log
 
 
 def new_uid(wall: float) -> str:
@@ -232,6 +233,9 @@ def _process(run: Run) -> Output:
         out = _spool(run, out, f"{type(exc).__name__}: {exc}")
     if run.outcome == "bad_input":
         out = Output(stderr=f"hookledger {run.event}: ignored bad input: {run.error}; raw input kept in hook_events\n")
+    elif len(run.raw) > HUGE_INPUT and not out.stderr:
+        out.stderr = (f"hookledger {run.event}: large input ({len(run.raw) / 1048576:.1f} MB) recorded"
+                      " with its summary capped\n")
     return out
 
 
