@@ -1,0 +1,39 @@
+"""The per-tool-call path stays stdlib-only: heavy imports are measured in the hundreds of ms."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, load_fixture
+
+HEAVY = ("sqlite_utils", "click", "jsonschema", "orjson", "pluggy", "dateutil")
+PROBE = """
+import runpy, sys, io, json
+sys.argv = [{hook!r}]
+try:
+    runpy.run_path({hook!r}, run_name="__main__")
+except SystemExit:
+    pass
+sys.__stderr__.write(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})))
+"""
+
+
+@pytest.mark.parametrize("event,fixture", [
+    ("PreToolUse", "PreToolUse__Write"), ("PostToolUse", "PostToolUse__Bash"),
+    ("PostToolUseFailure", "PostToolUseFailure__Bash"), ("UserPromptSubmit", "UserPromptSubmit__default"),
+    ("Stop", "Stop__default"), ("SubagentStart", "SubagentStart__general-purpose"),
+])
+def test_hot_events_import_nothing_heavy(event, fixture, project):
+    from conftest import hook_path, run_hook
+
+    run_hook("SessionStart", load_fixture("SessionStart__startup", project), project)  # create + migrate first
+    code = PROBE.format(hook=str(hook_path(event)), heavy=HEAVY)
+    env = {"CLAUDE_PROJECT_DIR": str(project), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-c", code], input=json.dumps(load_fixture(fixture, project)).encode(),
+                          capture_output=True, env=env, cwd=str(ROOT))
+    loaded = json.loads(proc.stderr.decode().strip().splitlines()[-1])
+    assert loaded == [], f"{event} imported {loaded}"
