@@ -326,6 +326,11 @@ def chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str,
 Handler = Callable[["Run", Writer, dict[str, Any]], None]
 
 
+def per_session_main_agent(handler: Handler) -> Handler:
+    """Adapt an agent handler to `sessions` rows: each session's main thread is an agent too."""
+    return lambda run, w, s: handler(run, w, run.ledger.agent(s["session_id"], None))
+
+
 @dataclass
 class Run:
     """One sync of one ledger into one target: what the adapters' handlers get."""

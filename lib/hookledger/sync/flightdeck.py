@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from hookledger.events import main_agent_id
-from hookledger.sync.base import Run, Writer, clean, iso_z, iso_z_at, seconds, stable_id, to_json
+from hookledger.sync.base import Run, Writer, per_session_main_agent, clean, iso_z, iso_z_at, seconds, stable_id, to_json
 
 NAME = "flightdeck"
 LOCK_TTL_S = 300
@@ -204,7 +204,7 @@ def _verdict(run: Run, w: Writer, v: dict[str, Any]) -> None:
 
 def steps(run: Run) -> list[tuple[str, Any, bool]]:
     return [
-        ("sessions", lambda r, w, s: _agent(r, w, r.ledger.agent(s["session_id"], None)), True),
+        ("sessions", per_session_main_agent(_agent), True),
         ("agent_registry", _agent, True),
         ("file_claims", _claim, False),
         ("error_log", _error, False),
