@@ -5,8 +5,8 @@ Hot path: stdlib only.
 
 from __future__ import annotations
 
-import hashlib
 import os
+import zlib
 
 DB_NAME = ".claude-session.db"
 CONFIG_RELPATH = os.path.join(".claude", "hookledger.json")
@@ -49,7 +49,8 @@ def spool_dirs(db: str) -> list[str]:
     Beside the database first; a per-user fallback for when the project directory
     itself cannot be written (read-only checkout, full disk on that mount).
     """
-    digest = hashlib.sha1(os.path.abspath(db).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    key = os.path.abspath(db).encode("utf-8", "surrogateescape")
+    digest = f"{zlib.crc32(key):08x}{zlib.adler32(key):08x}"  # zlib: hashlib costs ~3 ms to import
     return [db + ".spool", os.path.join(home(), "spool", digest)]
 
 

@@ -12,8 +12,11 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
-from typing import Any
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~3 ms)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 from hookledger.paths import spool_dirs
 

@@ -1,0 +1,97 @@
+"""Hook latency benchmark: what a Claude Code user pays per hook call, spawn to exit.
+
+    ./dev bench [--runs N]          (or: python benchmarks/hook_latency.py)
+
+Prints, for this machine: the interpreter's own start-up cost, the import cost of the heavy
+libraries kept off the hot path, then p50/p95/max wall time of each real hook executable fed
+a captured Claude Code payload against a warm ledger, and a burst of parallel hooks with the
+number of events that reached the ledger. Figures, not assertions: compare runs by eye.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "lib"))
+
+from hookledger.hookscripts import filename  # noqa: E402
+from hookledger.percentiles import percentile  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "fixtures" / "events"
+HOT = [("PreToolUse", "PreToolUse__Write"), ("PostToolUse", "PostToolUse__Edit"),
+       ("PostToolUseFailure", "PostToolUseFailure__Bash"), ("UserPromptSubmit", "UserPromptSubmit__default"),
+       ("Stop", "Stop__default"), ("SessionStart", "SessionStart__startup"), ("SessionEnd", "SessionEnd__other"),
+       ("PreCompact", "PreCompact__manual"), ("SessionStart", "SessionStart__compact")]
+
+
+def payload(name: str, project: str) -> bytes:
+    data = json.loads((FIXTURES / f"{name}.json").read_text())["stdin"]
+    return (json.dumps(data).replace("/home/dev/acme-app", project) + "\n").encode()
+
+
+def timed(argv: list[str], stdin: bytes = b"", env: dict[str, str] | None = None, cwd: str | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, input=stdin, capture_output=True, env=env, cwd=cwd, check=False)
+    return (time.perf_counter() - started) * 1000
+
+
+def row(label: str, values: list[float]) -> str:
+    p50, p95 = percentile(values, 50), percentile(values, 95)
+    return f"  {label:<34} {p50:7.1f} {p95:7.1f} {max(values):7.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=25)
+    parser.add_argument("--parallel", type=int, default=16)
+    args = parser.parse_args()
+    py = sys.executable
+    print(f"hookledger hook latency, {args.runs} runs each, python {sys.version.split()[0]}, "
+          f"sqlite {sqlite3.sqlite_version}, {os.cpu_count()} cores")
+    print(f"  {'ms (spawn to exit)':<34} {'p50':>7} {'p95':>7} {'max':>7}")
+    print("baseline")
+    for label, code in [("python -c pass", "pass"), ("import sqlite3, json", "import sqlite3, json"),
+                        ("import orjson", "import orjson"), ("import jsonschema", "import jsonschema"),
+                        ("import sqlite_utils", "import sqlite_utils")]:
+        print(row(label, [timed([py, "-c", code]) for _ in range(max(5, args.runs // 2))]))
+
+    with tempfile.TemporaryDirectory() as project:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE")}
+        env["CLAUDE_PROJECT_DIR"] = project
+        first = timed([py, str(ROOT / "hooks" / filename("SessionStart"))], payload("SessionStart__startup", project), env, project)
+        print("hooks (warm ledger)")
+        print(f"  {'first run (creates + migrates)':<34} {first:7.1f}")
+        for event, fixture in HOT:
+            data = payload(fixture, project)
+            hook = str(ROOT / "hooks" / filename(event))
+            print(row(f"{event} ({fixture.split('__')[1]})", [timed([py, hook], data, env, project) for _ in range(args.runs)]))
+
+        conn = sqlite3.connect(os.path.join(project, ".claude-session.db"))
+        before = conn.execute("SELECT count(*) FROM hook_events").fetchone()[0]
+        data = payload("PostToolUse__Bash", project)
+        hook = str(ROOT / "hooks" / filename("PostToolUse"))
+        started = time.perf_counter()
+        procs = [subprocess.Popen([py, hook], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, env=env, cwd=project) for _ in range(args.parallel)]
+        for p in procs:
+            p.communicate(data)
+        burst = (time.perf_counter() - started) * 1000
+        landed = conn.execute("SELECT count(*) FROM hook_events").fetchone()[0] - before
+        spooled = len(list(Path(project, ".claude-session.db.spool").glob("*.event.json")))
+        durations = [r[0] for r in conn.execute("SELECT duration_ms FROM hook_events")]
+        print(f"burst of {args.parallel} parallel PostToolUse: {burst:.0f} ms wall, {landed} in the ledger, "
+              f"{spooled} spooled, {args.parallel - landed - spooled} lost")
+        print(row("in-hook duration_ms (all rows)", [float(d) for d in durations]))
+
+
+if __name__ == "__main__":
+    main()
