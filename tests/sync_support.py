@@ -146,3 +146,63 @@ def rows(path: Path, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
     out = [dict(r) for r in conn.execute(sql, params)]
     conn.close()
     return out
+
+
+# ---------------------------------------------------------------- checks every adapter must pass
+
+
+def setup(tmp_path: Path) -> tuple[Path, Path]:
+    """(ledger path, project dir) for a freshly built ledger."""
+    project = tmp_path / "acme-app"
+    project.mkdir(exist_ok=True)
+    ledger = tmp_path / "ledger.db"
+    build_ledger(ledger, str(project)).close()
+    return ledger, project
+
+
+def run(name: str, ledger: Path, target: Path, project: Path, **kw: Any):
+    from hookledger.sync import sync
+
+    return sync(name, str(ledger), str(target), project_dir=str(project), **kw)
+
+
+def check_idempotent(name: str, ledger: Path, target: Path, project: Path) -> None:
+    first = run(name, ledger, target, project)
+    assert first.written > 0
+    before = dump(target)
+    second = run(name, ledger, target, project)
+    assert second.inserted == {} and second.updated == {}, second.as_dict()
+    assert dump(target) == before
+    assert fk_violations(target) == []
+
+
+def check_dry_run(name: str, ledger: Path, target: Path, project: Path) -> None:
+    before = dump(target) if target.exists() else None
+    report = run(name, ledger, target, project, dry_run=True)
+    assert report.dry_run and sum(report.inserted.values()) > 0
+    assert (dump(target) if target.exists() else None) == before
+    conn = sqlite3.connect(str(ledger))
+    assert conn.execute("SELECT count(*) FROM sync_cursors WHERE target = ?", (name,)).fetchone()[0] == 0
+    conn.close()
+
+
+def check_resume(name: str, ledger: Path, target: Path, project: Path, tmp_path: Path, monkeypatch) -> None:
+    """A crash after a target commit but before the cursor moved must not duplicate rows."""
+    from hookledger.sync.source import Ledger
+
+    real = Ledger.set_cursor
+
+    def crash(self, *args):
+        raise KeyboardInterrupt("killed between target commit and cursor update")
+
+    monkeypatch.setattr(Ledger, "set_cursor", crash)
+    try:
+        run(name, ledger, target, project)
+    except KeyboardInterrupt:
+        pass
+    monkeypatch.setattr(Ledger, "set_cursor", real)
+    run(name, ledger, target, project)
+    reference = tmp_path / f"{name}-reference.db"
+    run(name, ledger, reference, project)
+    assert table_counts(target) == table_counts(reference)
+    assert fk_violations(target) == []
