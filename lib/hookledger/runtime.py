@@ -168,10 +168,10 @@ def _replay_one(conn: sqlite3.Connection, db: str, record: dict[str, Any]) -> No
     run.uid, run.now, run.db = record["event_uid"], record["received_at"], db
     run.project = record.get("project_dir") or os.path.dirname(os.path.abspath(db))
     run.data = record.get("payload")
-    run.outcome = "ok" if record.get("process") and isinstance(run.data, dict) else row.get("outcome", "ok")
-    _apply(conn, run, replay=True)
-    if run.outcome == "error":
-        row["outcome"], row["error"] = "error", run.error
+    if record.get("process") and isinstance(run.data, dict):
+        _apply(conn, run, replay=True)
+        if run.outcome == "error":  # the handlers failed on replay: record why
+            row["outcome"], row["error"] = "error", run.error
     audit.record(conn, {**row, "replayed": 1})
 
 
@@ -194,6 +194,8 @@ def _arm_watchdog(run: Run) -> None:
 
     def on_alarm(signum: int, frame: Any) -> None:
         if not run.done:
+            run.outcome, run.error = "error", f"hook gave up after its {deadline:g} s deadline"
+            run.summary = run.summary or audit.summarize_raw(run.raw)
             out = _spool(run, Output(), f"no answer within {deadline:g} s")
             sys.stderr.write(out.stderr)
             sys.stderr.flush()
