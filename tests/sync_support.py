@@ -106,13 +106,18 @@ def target_conn(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def make_target(path: Path, fixture: str) -> None:
-    """A target as its own system made it: the fixture's DDL (and rows) from tests/fixtures/foreign."""
+def make_target(path: Path, fixture: str, **subs: str) -> Path:
+    """A target as its own system made it: the fixture's DDL (and rows) from tests/fixtures/foreign,
+    with `{NAME}` placeholders replaced by `subs` (times relative to now, project paths)."""
+    sql = (FOREIGN / fixture).read_text()
+    for name, value in subs.items():
+        sql = sql.replace("{" + name + "}", value)
     conn = sqlite3.connect(str(path))
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.executescript((FOREIGN / fixture).read_text())
+    conn.executescript(sql)
     conn.commit()
     conn.close()
+    return path
 
 
 def table_counts(path: Path) -> dict[str, int]:
