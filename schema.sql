@@ -4,7 +4,7 @@
 -- Starts from the original hooks' schema (seed 003), upgraded in place; PRAGMA user_version
 -- holds the migration number. Connections set: PRAGMA journal_mode = WAL; busy_timeout first.
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 7;
 
 CREATE TABLE agent_registry (
 id TEXT PRIMARY KEY,
@@ -106,6 +106,15 @@ CREATE TABLE sessions (
     transcript_path TEXT,
     last_event_at TEXT,
     status TEXT DEFAULT 'active' -- active, ended, abandoned
+);
+
+CREATE TABLE sync_cursors (
+    target TEXT NOT NULL,
+    target_db TEXT NOT NULL,
+    source_table TEXT NOT NULL,
+    last_id INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT,
+    PRIMARY KEY (target, target_db, source_table)
 );
 
 CREATE TABLE tasks (
