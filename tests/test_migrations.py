@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import ROOT, load_fixture, rows, run_hook
 
 from hookledger.store.migrations.m001_seed_session_db import SEED_SCHEMA
-from hookledger.store.version import SCHEMA_VERSION, migration_numbers
+from hookledger.store.version import SCHEMA_VERSION, migration_names, migration_numbers
 
 SEED_FILE = next((ROOT.parent / "shared" / "seeds").glob("003_*.txt"), None)
 
@@ -65,11 +65,40 @@ def test_database_of_the_original_hooks_upgrades_in_place(project):
     assert rows(project, "PRAGMA user_version")[0]["user_version"] == SCHEMA_VERSION
 
 
-def test_version_is_the_highest_migration_and_numbers_are_unique():
+def test_version_counts_migrations_and_numbers_are_unique():
     numbers = migration_numbers()
     assert len(numbers) == len(set(numbers))
-    assert SCHEMA_VERSION == max(numbers)
+    assert SCHEMA_VERSION == len(numbers)
     assert numbers[:2] == [1, 2]
+
+
+def test_migration_landing_with_a_lower_number_still_runs(project, tmp_path):
+    """Applied migrations are recorded by name: a ledger made when only some migrations
+    existed (m001, m002 and a later number) gets the ones numbered in between when they land."""
+    import importlib
+
+    import sqlite_utils
+
+    names = migration_names()
+    early = [names[0], names[1], names[-1]]
+    db_file = project / ".claude-session.db"
+    db = sqlite_utils.Database(str(db_file))
+    partial = sqlite_utils.Migrations("hookledger")
+    for name in early:
+        partial(name=name)(importlib.import_module(f"hookledger.store.migrations.{name}").migrate)
+    partial.apply(db)
+    db.execute(f"PRAGMA user_version = {len(early)}")
+    db.close()
+
+    run_hook("Stop", load_fixture("Stop__default", project), project)
+    applied = sorted(r["name"] for r in rows(project, "SELECT name FROM _sqlite_migrations"))
+    assert applied == names
+    assert rows(project, "PRAGMA user_version")[0]["user_version"] == len(names)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    run_hook("Stop", load_fixture("Stop__default", fresh), fresh)
+    objects = "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
+    assert rows(project, objects) == rows(fresh, objects)
 
 
 def test_schema_sql_matches_a_fresh_migrate():

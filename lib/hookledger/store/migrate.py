@@ -1,9 +1,12 @@
 """Schema creation and in-place upgrades (cold path: imports sqlite-utils).
 
-"Open means migrate": any connection that finds `user_version` behind runs the pending
-migrations. Concurrent first runs are safe: the whole upgrade happens inside one
-BEGIN IMMEDIATE transaction and re-reads `user_version` once it holds the write lock, so
-exactly one process migrates and the others find the work done.
+"Open means migrate": any connection that finds `user_version` below the number of
+migrations runs the pending ones. Migrations are recorded by name in sqlite-utils'
+`_sqlite_migrations` table, so one that lands later with a lower number than others already
+applied still runs. Concurrent first runs are safe: the whole upgrade happens inside one
+BEGIN IMMEDIATE transaction (sqlite-utils nests each migration in a savepoint) and the
+pending list is read once the write lock is held, so exactly one process migrates and the
+others find the work done.
 """
 
 from __future__ import annotations
@@ -11,21 +14,21 @@ from __future__ import annotations
 import importlib
 import sqlite3
 import time
-from collections.abc import Callable
 
-from hookledger.store.version import migration_numbers, MIGRATIONS_DIR
+from hookledger.store.version import migration_names
 
-import os
+MIGRATION_SET = "hookledger"
 
 
-def migrations() -> list[tuple[int, str, Callable]]:
-    """(number, name, migrate function) for every migration module, in order."""
-    found = []
-    for name in sorted(os.listdir(MIGRATIONS_DIR)):
-        if name.startswith("m") and name.endswith(".py") and name[1:4].isdigit():
-            module = importlib.import_module(f"hookledger.store.migrations.{name[:-3]}")
-            found.append((int(name[1:4]), name[:-3], module.migrate))
-    return found
+def migrations():
+    """A sqlite_utils.Migrations set holding every migration module, in order."""
+    import sqlite_utils
+
+    registry = sqlite_utils.Migrations(MIGRATION_SET)
+    for name in migration_names():
+        module = importlib.import_module(f"hookledger.store.migrations.{name}")
+        registry(name=name)(module.migrate)
+    return registry
 
 
 def _enable_wal(conn: sqlite3.Connection, deadline: float) -> None:
@@ -43,22 +46,20 @@ def _enable_wal(conn: sqlite3.Connection, deadline: float) -> None:
 
 
 def migrate(conn: sqlite3.Connection, budget_s: float = 10.0) -> int:
-    """Apply pending migrations; returns the resulting user_version."""
+    """Apply pending migrations; returns how many migrations are now applied (= user_version)."""
+    import sqlite_utils
+
     _enable_wal(conn, time.monotonic() + budget_s)
-    target = max(migration_numbers(), default=0)
+    registry = migrations()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        current = conn.execute("PRAGMA user_version").fetchone()[0]
-        if current < target:
-            import sqlite_utils  # the migrations use its table API
-
-            db = sqlite_utils.Database(conn, execute_plugins=False)
-            for number, name, fn in migrations():
-                if number > current:
-                    fn(db)
-            conn.execute(f"PRAGMA user_version = {int(target)}")
+        db = sqlite_utils.Database(conn, execute_plugins=False)
+        if registry.pending(db):
+            registry.apply(db)
+        applied = len({m.name for m in registry.applied(db)} & set(migration_names()))
+        conn.execute(f"PRAGMA user_version = {applied}")
         conn.execute("COMMIT")
-        return max(current, target)
+        return applied
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
