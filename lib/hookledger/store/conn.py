@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from hookledger.store.version import SCHEMA_VERSION
 
 DEFAULT_BUSY_MS = 2000
+MIGRATION_BUSY_MS = 10000
 
 
 class LedgerUnavailable(Exception):
@@ -55,7 +56,10 @@ def connect(path: str, busy_ms: int = DEFAULT_BUSY_MS, *, migrate: bool = True) 
         if migrate and conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             from hookledger.store.migrate import migrate as run_migrations  # cold: first use or upgrade
 
+            # One-time work that every hook started at once on a new project waits for.
+            conn.execute(f"PRAGMA busy_timeout = {max(int(busy_ms), MIGRATION_BUSY_MS)}")
             run_migrations(conn)
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
     except sqlite3.Error as exc:
         conn.close()
         raise LedgerUnavailable(f"cannot prepare {path}: {exc}") from exc

@@ -15,7 +15,7 @@ import importlib
 import sqlite3
 import time
 
-from hookledger.store.version import migration_names
+from hookledger.store.version import SCHEMA_VERSION, migration_names
 
 MIGRATION_SET = "hookledger"
 
@@ -47,12 +47,17 @@ def _enable_wal(conn: sqlite3.Connection, deadline: float) -> None:
 
 def migrate(conn: sqlite3.Connection, budget_s: float = 10.0) -> int:
     """Apply pending migrations; returns how many migrations are now applied (= user_version)."""
-    import sqlite_utils
-
     _enable_wal(conn, time.monotonic() + budget_s)
-    registry = migrations()
     conn.execute("BEGIN IMMEDIATE")
     try:
+        current = conn.execute("PRAGMA user_version").fetchone()[0]
+        if current >= SCHEMA_VERSION:
+            # Another process migrated while we waited for the lock: nothing to import.
+            conn.execute("COMMIT")
+            return current
+        import sqlite_utils
+
+        registry = migrations()
         db = sqlite_utils.Database(conn, execute_plugins=False)
         if registry.pending(db):
             registry.apply(db)
