@@ -21,15 +21,15 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "PreToolUse": ("sessions", "agents", "claims"),
     "PostToolUse": ("sessions", "agents", "claims", "tasks", "tool_errors", "metrics"),
     "PostToolUseFailure": ("sessions", "agents", "claims", "tool_errors", "metrics"),
-    "PostToolBatch": ("sessions",),
+    "PostToolBatch": ("sessions", "agents"),
     "SubagentStart": ("sessions", "agents"),
     "SubagentStop": ("sessions", "agents"),
     "Stop": ("sessions", "metrics"),
     "PreCompact": ("sessions", "snapshots"),
     "PostCompact": ("sessions", "metrics"),
     "SessionEnd": ("sessions", "agents", "tool_errors", "metrics", "snapshots", "autosync"),
-    "TaskCreated": ("sessions", "tasks"),
-    "TaskCompleted": ("sessions", "tasks", "task_gate"),
+    "TaskCreated": ("sessions", "agents", "tasks"),
+    "TaskCompleted": ("sessions", "agents", "tasks", "task_gate"),
 }
 
 EVENTS: tuple[str, ...] = tuple(ROUTES)

@@ -1,5 +1,235 @@
-"""PLACEHOLDER until issue 3 lands: every event function is a no-op."""
+"""The agent registry: one row per agent (subagents and each session's main thread).
+
+Lifecycle: a row appears on SubagentStart, or on the first event carrying an unknown
+`agent_id` (marked `unattributed`: Claude Code sometimes reports tool calls under an id that
+never had a SubagentStart). Its task comes from the `Agent` (legacy `Task`) tool call that
+launched it: the call is kept in agent_spawns and matched to the agent by tool_use_id once
+PostToolUse(Agent) names the agentId, or earlier by subagent type and order. Status is
+running, then completed (SubagentStop, or the Agent result `completed`) or failed; agents
+silent for `agents.stale_seconds` become `aborted_stale` at SessionEnd or the next
+SessionStart. The SubagentStop that compaction fires (empty agent_type) is not an agent.
+"""
+
+from __future__ import annotations
+
+from hookledger.events import main_agent_id
+from hookledger.handlers.context import Context
+from hookledger.redact import redact
+from hookledger.timeutil import parse_utc, utc_now
+
+AGENT_TOOLS = frozenset({"Agent", "Task"})
+MAIN_TYPE = "main"
+DEFAULT_SUBAGENT_TYPE = "general-purpose"  # what the Agent tool runs when no type is given
+TERMINAL = ("completed", "failed", "aborted_stale")
+FAILED_RESULTS = frozenset({"failed", "error", "errored", "cancelled", "canceled", "killed", "interrupted"})
+SPAWN_MATCH_SECONDS = 120  # a SubagentStart seen before its Agent call must be this recent
+MAX_TASK = 500
+MAX_PROMPT = 4000
 
 
-def __getattr__(name):
-    return lambda ctx: None
+def seconds_before(now: str, seconds: float) -> str:
+    """The timestamp `seconds` before `now`, in the ledger's format (string-comparable)."""
+    base = parse_utc(now)
+    return utc_now((base if base is not None else 0.0) - max(0.0, float(seconds)))
+
+
+def touch(ctx: Context) -> None:
+    """Make sure the acting agent has a row and note that it was heard from.
+
+    An unknown subagent id is created unattributed; an agent marked aborted_stale that
+    speaks again is evidently alive and goes back to running.
+    """
+    ev = ctx.event
+    agent_id = ev.agent_id
+    if agent_id:
+        agent_type, orphan = ev.agent_type, 0 if ev.name == "SubagentStart" else 1
+    else:
+        agent_id, agent_type, orphan = main_agent_id(ctx.session_id), MAIN_TYPE, 0
+    ctx.conn.execute(
+        "INSERT INTO agent_registry (id, session_id, agent_type, spawn_time, status, last_event_at, unattributed)"
+        " VALUES (?, ?, ?, ?, 'running', ?, ?)"
+        " ON CONFLICT(id) DO UPDATE SET last_event_at = max(coalesce(last_event_at, ''), excluded.last_event_at),"
+        " agent_type = coalesce(agent_type, excluded.agent_type),"
+        " end_time = CASE WHEN status = 'aborted_stale' THEN NULL ELSE end_time END,"
+        " status = CASE WHEN status = 'aborted_stale' THEN 'running' ELSE status END",
+        (agent_id, ctx.session_id, agent_type, ctx.now, ctx.now, orphan),
+    )
+
+
+def end_agent(ctx: Context, agent_id: str, status: str, *, only_running: bool = False) -> None:
+    """Move an agent to a final status and release the files it held."""
+    cur = ctx.conn.execute(
+        "UPDATE agent_registry SET status = ?, end_time = coalesce(end_time, ?) WHERE id = ?"
+        + (" AND status = 'running'" if only_running else ""),
+        (status, ctx.now, agent_id),
+    )
+    if cur.rowcount:
+        ctx.conn.execute("UPDATE file_claims SET released_at = ? WHERE agent_id = ? AND released_at IS NULL",
+                         (ctx.now, agent_id))
+
+
+def mark_stale(ctx: Context, keep: str | None = None) -> None:
+    """Running agents with no event for agents.stale_seconds become aborted_stale."""
+    from hookledger.config import get
+
+    stale = get(ctx.config, "agents.stale_seconds")
+    cutoff = seconds_before(ctx.now, stale if isinstance(stale, (int, float)) else 1800)
+    stale_ids = [r[0] for r in ctx.conn.execute(
+        "SELECT id FROM agent_registry WHERE status = 'running'"
+        " AND coalesce(last_event_at, spawn_time, '') < ? AND id IS NOT ?", (cutoff, keep))]
+    for agent_id in stale_ids:
+        end_agent(ctx, agent_id, "aborted_stale")
+
+
+def _subagent_type(tool_input: dict) -> str:
+    value = tool_input.get("subagent_type")
+    return value if isinstance(value, str) and value else DEFAULT_SUBAGENT_TYPE
+
+
+def _task(tool_input: dict) -> str | None:
+    """What the agent was asked to do: the call's description, else its prompt's first line."""
+    for key in ("description", "prompt"):
+        value = tool_input.get(key)
+        if isinstance(value, str) and value.strip():
+            return redact(value.strip().splitlines()[0][:MAX_TASK])
+    return None
+
+
+def _record_spawn(ctx: Context) -> str | None:
+    """Keep the Agent tool call (once per tool_use_id); returns its tool_use_id."""
+    tool_use_id = ctx.event.tool_use_id
+    if not tool_use_id:
+        return None
+    tool_input = ctx.event.tool_input
+    prompt = tool_input.get("prompt")
+    description = tool_input.get("description")
+    ctx.conn.execute(
+        "INSERT INTO agent_spawns (tool_use_id, session_id, parent_agent_id, subagent_type, description, prompt,"
+        " requested_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'requested') ON CONFLICT(tool_use_id) DO NOTHING",
+        (tool_use_id, ctx.session_id, ctx.event.actor_id, _subagent_type(tool_input),
+         redact(description[:MAX_TASK]) if isinstance(description, str) else None,
+         redact(prompt[:MAX_PROMPT]) if isinstance(prompt, str) else None, ctx.now),
+    )
+    return tool_use_id
+
+
+def _link(ctx: Context, agent_id: str, tool_use_id: str) -> None:
+    """Agent `agent_id` was launched by Agent call `tool_use_id`: it takes that call's task."""
+    row = ctx.conn.execute("SELECT description, prompt FROM agent_spawns WHERE tool_use_id = ?",
+                           (tool_use_id,)).fetchone()
+    task = _task({"description": row[0], "prompt": row[1]}) if row else None
+    # A guess made by order that this result contradicts is undone.
+    ctx.conn.execute("UPDATE agent_registry SET tool_use_id = NULL, task_description = NULL"
+                     " WHERE tool_use_id = ? AND id != ?", (tool_use_id, agent_id))
+    ctx.conn.execute("UPDATE agent_spawns SET agent_id = NULL WHERE agent_id = ? AND tool_use_id != ?",
+                     (agent_id, tool_use_id))
+    ctx.conn.execute("UPDATE agent_registry SET tool_use_id = ?, task_description = coalesce(?, task_description),"
+                     " unattributed = 0 WHERE id = ?", (tool_use_id, task, agent_id))
+    ctx.conn.execute("UPDATE agent_spawns SET agent_id = ? WHERE tool_use_id = ?", (agent_id, tool_use_id))
+
+
+def _agent_result(ctx: Context, failed: bool) -> None:
+    """PostToolUse / PostToolUseFailure of the Agent tool: link and settle the agent."""
+    tool_use_id = _record_spawn(ctx)
+    response = ctx.event.tool_response if isinstance(ctx.event.tool_response, dict) else {}
+    agent_id = response.get("agentId") if isinstance(response.get("agentId"), str) else None
+    status = response.get("status") if isinstance(response.get("status"), str) else None
+    if tool_use_id:
+        ctx.conn.execute("UPDATE agent_spawns SET status = ? WHERE tool_use_id = ?",
+                         ("failed" if failed else status or "completed", tool_use_id))
+    if agent_id:
+        agent_type = response.get("agentType")
+        ctx.conn.execute(
+            "INSERT INTO agent_registry (id, session_id, agent_type, spawn_time, status, last_event_at, unattributed)"
+            " VALUES (?, ?, ?, ?, 'running', ?, 0) ON CONFLICT(id) DO NOTHING",
+            (agent_id, ctx.session_id, agent_type if isinstance(agent_type, str) and agent_type
+             else _subagent_type(ctx.event.tool_input), ctx.now, ctx.now))
+        if tool_use_id:
+            _link(ctx, agent_id, tool_use_id)
+    elif tool_use_id:
+        row = ctx.conn.execute("SELECT id FROM agent_registry WHERE tool_use_id = ?", (tool_use_id,)).fetchone()
+        agent_id = row[0] if row else None
+    if not agent_id:
+        return
+    if failed or (status or "").lower() in FAILED_RESULTS:
+        end_agent(ctx, agent_id, "failed", only_running=True)
+    elif status == "completed":
+        end_agent(ctx, agent_id, "completed", only_running=True)
+    # async_launched: a background agent; SubagentStop will end it
+
+
+def pre_tool_use(ctx: Context) -> None:
+    touch(ctx)
+    if ctx.event.tool_name not in AGENT_TOOLS:
+        return
+    tool_use_id = _record_spawn(ctx)
+    if not tool_use_id:
+        return
+    # The agent's SubagentStart may already be here: the newest unlinked one of this type.
+    row = ctx.conn.execute(
+        "SELECT id FROM agent_registry WHERE session_id = ? AND agent_type = ? AND tool_use_id IS NULL"
+        " AND unattributed = 0 AND status = 'running' AND spawn_time >= ? ORDER BY spawn_time DESC LIMIT 1",
+        (ctx.session_id, _subagent_type(ctx.event.tool_input), seconds_before(ctx.now, SPAWN_MATCH_SECONDS)),
+    ).fetchone()
+    if row:
+        _link(ctx, row[0], tool_use_id)
+
+
+def post_tool_use(ctx: Context) -> None:
+    touch(ctx)
+    if ctx.event.tool_name in AGENT_TOOLS:
+        _agent_result(ctx, failed=False)
+
+
+def post_tool_use_failure(ctx: Context) -> None:
+    touch(ctx)
+    if ctx.event.tool_name in AGENT_TOOLS:
+        _agent_result(ctx, failed=True)
+
+
+def subagent_start(ctx: Context) -> None:
+    agent_id = ctx.event.agent_id
+    if not agent_id:
+        return
+    touch(ctx)
+    # Also a resumed agent (SendMessage): running again, and announced, so not an orphan.
+    ctx.conn.execute(
+        "UPDATE agent_registry SET status = 'running', end_time = NULL, unattributed = 0,"
+        " agent_type = coalesce(?, agent_type) WHERE id = ?", (ctx.event.agent_type, agent_id))
+    linked = ctx.conn.execute("SELECT tool_use_id FROM agent_registry WHERE id = ?", (agent_id,)).fetchone()
+    if linked and linked[0]:
+        return
+    # Its Agent call: the most recent one of this type in the session not yet matched.
+    spawn = ctx.conn.execute(
+        "SELECT tool_use_id FROM agent_spawns WHERE session_id = ? AND subagent_type = ? AND agent_id IS NULL"
+        " AND status = 'requested' ORDER BY requested_at DESC, rowid DESC LIMIT 1",
+        (ctx.session_id, ctx.event.agent_type or DEFAULT_SUBAGENT_TYPE),
+    ).fetchone()
+    if spawn:
+        _link(ctx, agent_id, spawn[0])
+
+
+def subagent_stop(ctx: Context) -> None:
+    agent_id = ctx.event.agent_id
+    if not agent_id or ctx.event.data.get("agent_type") == "":
+        return  # compaction's summariser, not a subagent
+    if ctx.event.agent_type:
+        touch(ctx)
+    end_agent(ctx, agent_id, "completed", only_running=True)
+
+
+def session_start(ctx: Context) -> None:
+    main = main_agent_id(ctx.session_id)
+    mark_stale(ctx, keep=main)
+    touch(ctx)
+    # A resumed session's main thread is live again.
+    ctx.conn.execute("UPDATE agent_registry SET status = 'running', end_time = NULL WHERE id = ?", (main,))
+
+
+def session_end(ctx: Context) -> None:
+    touch(ctx)
+    end_agent(ctx, main_agent_id(ctx.session_id), "completed", only_running=True)
+    mark_stale(ctx)
+
+
+post_tool_batch = task_created = task_completed = touch
