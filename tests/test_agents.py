@@ -1,0 +1,182 @@
+"""Agent registry, through the real hooks: who each agent is, what it was asked, how it ended."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from conftest import HOOKS, ROOT, ledger_path, load_fixture, rows, run_hook
+
+SID = "16844d04-f039-4e79-b808-175a142b454b"  # the b_subagent recording
+SUB = "aff41339c1597efe4"
+
+
+def send(name, project, **overrides):
+    payload = {**load_fixture(name, project), **overrides}
+    proc = run_hook(payload["hook_event_name"], payload, project)
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr
+    errors = rows(project, "SELECT event_type, error FROM hook_events WHERE outcome = 'error'")
+    assert errors == [], errors
+    return proc
+
+
+def agent(project, agent_id):
+    found = rows(project, "SELECT * FROM agent_registry WHERE id = ?", (agent_id,))
+    return found[0] if found else None
+
+
+def age(project, sql):
+    """Pretend time passed: move the given rows' timestamps two hours back."""
+    conn = sqlite3.connect(str(ledger_path(project)))
+    with conn:
+        conn.execute(sql)
+    conn.close()
+
+
+def test_recorded_subagent_session(project):
+    from hookledger.replay import replay
+
+    result = replay(str(ROOT / "lib/hookledger/demo/sessions/b_subagent.jsonl"), str(project), str(HOOKS))
+    assert all(c.exit_code == 0 for c in result.calls)
+    assert rows(project, "SELECT * FROM hook_events WHERE outcome NOT IN ('ok', 'answered')") == []
+    sub = agent(project, SUB)
+    assert (sub["agent_type"], sub["task_description"], sub["status"]) == ("general-purpose", "Write a file", "completed")
+    assert sub["unattributed"] == 0 and sub["end_time"] and sub["tool_use_id"] == "toolu_01578e809bc5bb461"
+    assert json.loads(sub["files_changed"]) == ["sub.txt"]
+    claims = rows(project, "SELECT agent_id, file_path, operation, status, phase FROM file_claims")
+    assert claims == [{"agent_id": SUB, "file_path": "sub.txt", "operation": "Write", "status": "held", "phase": "done"}]
+    main = agent(project, f"main:{SID}")
+    assert main["agent_type"] == "main" and main["status"] == "completed"
+    assert len(rows(project, "SELECT * FROM agent_registry")) == 2
+
+
+def test_main_thread_claims_attributed_to_main(project):
+    from hookledger.replay import replay
+
+    replay(str(ROOT / "lib/hookledger/demo/sessions/a_basic.jsonl"), str(project), str(HOOKS))
+    sid = "ebf09a36-f40b-44e4-9ed7-9d1599a096ce"
+    claims = rows(project, "SELECT agent_id, file_path, operation FROM file_claims ORDER BY id")
+    assert claims == [{"agent_id": f"main:{sid}", "file_path": "hello.txt", "operation": "Write"},
+                      {"agent_id": f"main:{sid}", "file_path": "hello.txt", "operation": "Edit"}]
+    assert json.loads(agent(project, f"main:{sid}")["files_changed"]) == ["hello.txt"]
+
+
+def test_subagent_start_before_agent_call_is_matched(project):
+    send("SubagentStart__general-purpose", project)
+    send("PreToolUse__Agent", project)
+    sub = agent(project, SUB)
+    assert sub["task_description"] == "Write a file" and sub["status"] == "running"
+
+
+def test_agent_result_links_agent_id_and_completes(project):
+    # No SubagentStart at all (background agents have been seen without one).
+    send("PreToolUse__Agent", project)
+    send("PostToolUse__Agent", project)
+    sub = agent(project, SUB)
+    assert (sub["agent_type"], sub["task_description"], sub["status"]) == ("general-purpose", "Write a file", "completed")
+
+
+def test_background_agent_stays_running_until_subagent_stop(project):
+    send("PreToolUse__Agent", project)
+    send("SubagentStart__general-purpose", project)
+    launched = load_fixture("PostToolUse__Agent", project)
+    launched["tool_response"] = {"status": "async_launched", "agentId": SUB, "description": "Write a file"}
+    send("PostToolUse__Agent", project, tool_response=launched["tool_response"])
+    assert agent(project, SUB)["status"] == "running"
+    send("SubagentStop__general-purpose", project)
+    assert agent(project, SUB)["status"] == "completed"
+
+
+def test_agent_tool_failure_fails_the_agent(project):
+    send("PreToolUse__Agent", project)
+    send("SubagentStart__general-purpose", project)
+    failure = {k: v for k, v in load_fixture("PostToolUse__Agent", project).items() if k != "tool_response"}
+    failure.update(hook_event_name="PostToolUseFailure", error="Agent crashed", is_interrupt=False)
+    proc = run_hook("PostToolUseFailure", failure, project)
+    assert proc.returncode == 0
+    assert agent(project, SUB)["status"] == "failed"
+
+
+def test_legacy_task_tool_gives_the_task(project):
+    call = load_fixture("PreToolUse__Agent", project)
+    send("PreToolUse__Agent", project, tool_name="Task", tool_input={**call["tool_input"], "description": "Refactor db"})
+    send("SubagentStart__general-purpose", project)
+    assert agent(project, SUB)["task_description"] == "Refactor db"
+
+
+def test_task_is_redacted(project):
+    call = load_fixture("PreToolUse__Agent", project)
+    secret = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123"
+    send("PreToolUse__Agent", project, tool_input={**call["tool_input"], "description": f"use key {secret}",
+                                                   "prompt": f"token {secret}"})
+    send("SubagentStart__general-purpose", project)
+    assert secret not in agent(project, SUB)["task_description"]
+    assert secret not in json.dumps(rows(project, "SELECT * FROM agent_spawns"))
+
+
+def test_compaction_subagent_stop_is_not_an_agent(project):
+    send("SubagentStop__default", project)
+    assert rows(project, "SELECT * FROM agent_registry") == []
+
+
+def test_orphan_agent_id_is_created_unattributed(project):
+    send("PreToolUse__subagent_Write", project, agent_id="a0rphan", agent_type=None)
+    orphan = agent(project, "a0rphan")
+    assert orphan["unattributed"] == 1 and orphan["status"] == "running"
+    assert rows(project, "SELECT agent_id FROM file_claims") == [{"agent_id": "a0rphan"}]
+
+
+def test_subagent_start_after_orphan_events_attributes_it(project):
+    send("PreToolUse__subagent_Bash", project)
+    assert agent(project, SUB)["unattributed"] == 1
+    send("SubagentStart__general-purpose", project)
+    assert agent(project, SUB)["unattributed"] == 0
+
+
+def test_stale_agents_aborted_when_next_session_starts(project):
+    send("SubagentStart__general-purpose", project)
+    send("SubagentStart__general-purpose", project, agent_id="fresh01")
+    send("PreToolUse__subagent_Write", project)
+    age(project, f"UPDATE agent_registry SET last_event_at = datetime(last_event_at, '-2 hours'),"
+                 f" spawn_time = datetime(spawn_time, '-2 hours') WHERE id = '{SUB}'")
+    send("SessionStart__startup", project, session_id="next-session")
+    assert agent(project, SUB)["status"] == "aborted_stale"
+    assert agent(project, "fresh01")["status"] == "running"
+    assert rows(project, "SELECT released_at FROM file_claims")[0]["released_at"]
+    assert agent(project, "main:next-session")["status"] == "running"
+
+
+def test_session_end_completes_main_and_aborts_stale(project):
+    send("SessionStart__startup", project)
+    sid = load_fixture("SessionStart__startup", project)["session_id"]
+    send("SubagentStart__general-purpose", project, session_id=sid)
+    age(project, f"UPDATE agent_registry SET last_event_at = datetime('now', '-1 hour') WHERE id = '{SUB}'")
+    (project / ".claude").mkdir()
+    (project / ".claude" / "hookledger.json").write_text(json.dumps({"agents": {"stale_seconds": 60}}))
+    send("SessionEnd__other", project, session_id=sid)
+    assert agent(project, SUB)["status"] == "aborted_stale"
+    assert agent(project, f"main:{sid}")["status"] == "completed"
+    # Resumed: the main thread is live again.
+    send("SessionStart__resume", project, session_id=sid)
+    assert agent(project, f"main:{sid}")["status"] == "running"
+
+
+def test_aborted_agent_that_speaks_again_is_running(project):
+    send("SubagentStart__general-purpose", project)
+    age(project, f"UPDATE agent_registry SET status = 'aborted_stale', end_time = '2026-01-01' WHERE id = '{SUB}'")
+    send("PostToolBatch__general-purpose", project)
+    sub = agent(project, SUB)
+    assert sub["status"] == "running" and sub["end_time"] is None
+
+
+def test_views_read_back(project):
+    send("PreToolUse__Agent", project)
+    send("SubagentStart__general-purpose", project)
+    send("PreToolUse__subagent_Write", project)
+    live = rows(project, "SELECT * FROM v_live_agents")
+    assert {r["agent_id"] for r in live} == {SUB, f"main:{SID}"}
+    sub = next(r for r in live if r["agent_id"] == SUB)
+    assert sub["claims_held"] == 1 and sub["task_description"] == "Write a file"
+    owners = rows(project, "SELECT * FROM v_file_owners")
+    assert [(o["file_path"], o["holder_agent_id"], o["holder_task"], o["live"]) for o in owners] == \
+        [("sub.txt", SUB, "Write a file", 1)]
