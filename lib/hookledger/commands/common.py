@@ -43,3 +43,18 @@ def open_ledger(db_path: str, *, must_exist: bool = True):
     except LedgerUnavailable as exc:
         raise HookledgerError(str(exc)) from exc
     return sqlite_utils.Database(conn, execute_plugins=False)
+
+
+def echo_rows(rows: list[dict[str, Any]], as_json: bool, empty: str = "(none)") -> None:
+    """Print query rows as a readable table, or as a JSON array with --json."""
+    import json
+
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+    elif not rows:
+        click.echo(empty)
+    else:
+        from tabulate import tabulate  # a dependency of sqlite-utils
+
+        click.echo(tabulate([["" if v is None else v for v in r.values()] for r in rows],
+                            headers=list(rows[0]), disable_numparse=True))
