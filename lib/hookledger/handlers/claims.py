@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 
-from hookledger.bash_writes import evident_writes
 from hookledger.decisions import Decision
 from hookledger.handlers.agents import seconds_before
 from hookledger.handlers.context import Context
@@ -38,6 +37,8 @@ def targets(ctx: Context) -> list[tuple[str, str]]:
         if isinstance(path, str):
             raw.append((tool, path, cwd))
     elif tool == "Bash":
+        from hookledger.bash_writes import evident_writes  # shlex: only for Bash calls
+
         command = tool_input.get("command")
         for op, path, cd in evident_writes(command if isinstance(command, str) else ""):
             base = cwd or ctx.project_dir
