@@ -235,7 +235,7 @@ LEFT JOIN agent_registry a ON a.id = c.agent_id;
 
 CREATE VIEW v_live_agents AS
 SELECT a.id AS agent_id, a.session_id, a.agent_type, a.task_description, a.spawn_time,
-       a.last_event_at, a.unattributed, json_array_length(coalesce(a.files_changed, '[]')) AS files_changed_count,
+       a.last_event_at, a.unattributed, CASE WHEN json_valid(a.files_changed) THEN json_array_length(a.files_changed) ELSE 0 END AS files_changed_count,
        (SELECT count(*) FROM file_claims c WHERE c.agent_id = a.id AND coalesce(c.status, 'held') = 'held'
            AND c.released_at IS NULL) AS claims_held
 FROM agent_registry a
