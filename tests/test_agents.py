@@ -180,3 +180,25 @@ def test_views_read_back(project):
     owners = rows(project, "SELECT * FROM v_file_owners")
     assert [(o["file_path"], o["holder_agent_id"], o["holder_task"], o["live"]) for o in owners] == \
         [("sub.txt", SUB, "Write a file", 1)]
+
+
+def test_parallel_agents_of_one_type_end_up_with_their_own_tasks(project):
+    """Two Agent calls launched together: order may pair them wrongly at SubagentStart; each
+    Agent result (which names its agentId) puts them right."""
+    call = load_fixture("PreToolUse__Agent", project)
+    for tid, desc in (("toolu_first", "First task"), ("toolu_second", "Second task")):
+        send("PreToolUse__Agent", project, tool_use_id=tid, tool_input={**call["tool_input"], "description": desc})
+    send("SubagentStart__general-purpose", project, agent_id="agent1")
+    send("SubagentStart__general-purpose", project, agent_id="agent2")
+    result = load_fixture("PostToolUse__Agent", project)
+    for tid, agent_id, desc in (("toolu_first", "agent1", "First task"), ("toolu_second", "agent2", "Second task")):
+        response = {**result["tool_response"], "agentId": agent_id}
+        send("PostToolUse__Agent", project, tool_use_id=tid, tool_response=response,
+             tool_input={**call["tool_input"], "description": desc})
+        assert agent(project, agent_id)["task_description"] == desc
+        # The other one is right too from the first result on (swapped if order paired them wrongly).
+        assert agent(project, "agent2")["task_description"] == "Second task"
+    assert agent(project, "agent1")["task_description"] == "First task"
+    assert agent(project, "agent2")["task_description"] == "Second task"
+    assert {(r["tool_use_id"], r["agent_id"]) for r in rows(project, "SELECT * FROM agent_spawns")} == \
+        {("toolu_first", "agent1"), ("toolu_second", "agent2")}

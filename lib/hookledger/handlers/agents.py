@@ -113,19 +113,33 @@ def _record_spawn(ctx: Context) -> str | None:
     return tool_use_id
 
 
-def _link(ctx: Context, agent_id: str, tool_use_id: str) -> None:
-    """Agent `agent_id` was launched by Agent call `tool_use_id`: it takes that call's task."""
+def _assign(ctx: Context, agent_id: str, tool_use_id: str) -> None:
     row = ctx.conn.execute("SELECT description, prompt FROM agent_spawns WHERE tool_use_id = ?",
                            (tool_use_id,)).fetchone()
     task = _task({"description": row[0], "prompt": row[1]}) if row else None
-    # A guess made by order that this result contradicts is undone.
-    ctx.conn.execute("UPDATE agent_registry SET tool_use_id = NULL, task_description = NULL"
-                     " WHERE tool_use_id = ? AND id != ?", (tool_use_id, agent_id))
-    ctx.conn.execute("UPDATE agent_spawns SET agent_id = NULL WHERE agent_id = ? AND tool_use_id != ?",
-                     (agent_id, tool_use_id))
     ctx.conn.execute("UPDATE agent_registry SET tool_use_id = ?, task_description = coalesce(?, task_description),"
                      " unattributed = 0 WHERE id = ?", (tool_use_id, task, agent_id))
     ctx.conn.execute("UPDATE agent_spawns SET agent_id = ? WHERE tool_use_id = ?", (agent_id, tool_use_id))
+
+
+def _link(ctx: Context, agent_id: str, tool_use_id: str) -> None:
+    """Agent `agent_id` was launched by Agent call `tool_use_id`: it takes that call's task.
+
+    A guess made by order that this contradicts is undone: when two agents of one type were
+    launched together and matched the wrong way round, they swap.
+    """
+    prev = ctx.conn.execute("SELECT tool_use_id FROM agent_registry WHERE id = ?", (agent_id,)).fetchone()
+    prev_call = prev[0] if prev and prev[0] != tool_use_id else None
+    displaced = [r[0] for r in ctx.conn.execute(
+        "SELECT id FROM agent_registry WHERE tool_use_id = ? AND id != ?", (tool_use_id, agent_id))]
+    if displaced:
+        ctx.conn.execute("UPDATE agent_registry SET tool_use_id = NULL, task_description = NULL"
+                         " WHERE tool_use_id = ? AND id != ?", (tool_use_id, agent_id))
+    if prev_call:
+        ctx.conn.execute("UPDATE agent_spawns SET agent_id = NULL WHERE tool_use_id = ?", (prev_call,))
+    _assign(ctx, agent_id, tool_use_id)
+    if displaced and prev_call:
+        _assign(ctx, displaced[0], prev_call)
 
 
 def _agent_result(ctx: Context, failed: bool) -> None:
