@@ -163,15 +163,17 @@ def test_failed_tool_marks_claim_failed(project):
     assert rows(project, "SELECT files_changed FROM agent_registry WHERE id = 'agentA'") == [{"files_changed": None}]
 
 
-@pytest.mark.parametrize("policy", ["warn", "ask", "deny"])
-def test_parallel_race_exactly_one_holder(project, policy):
+@pytest.mark.parametrize("policy,announced", [("warn", True), ("ask", True), ("deny", True), ("deny", False)])
+def test_parallel_race_exactly_one_holder(project, policy, announced):
     """N hook processes (different agents, same unclaimed file) start at once: one holds it,
-    every other one is answered by the policy naming that holder."""
+    every other one is answered by the policy naming that holder. Unannounced: no ledger yet
+    and no SubagentStart, so the racers also race to create the database and their rows."""
     configure(project, policy=policy)
     n = 6
     agents = [f"racer{i}" for i in range(n)]
     for a in agents:
-        start(project, a, f"task of {a}")
+        if announced:
+            start(project, a, f"task of {a}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE")}
     env["CLAUDE_PROJECT_DIR"] = str(project)
     procs = [subprocess.Popen([sys.executable, str(hook_path("PreToolUse"))], stdin=subprocess.PIPE,
@@ -194,9 +196,9 @@ def test_parallel_race_exactly_one_holder(project, policy):
             continue
         assert out is not None, a
         text = out["additionalContext"] if policy == "warn" else out["permissionDecisionReason"]
-        assert winner in text and f"task of {winner}" in text
+        assert winner in text and (f"task of {winner}" in text or not announced)
         assert out.get("permissionDecision") == (None if policy == "warn" else policy)
     conflicts = rows(project, "SELECT agent_id, holder_agent_id, answer FROM claim_conflicts")
     assert sorted(c["agent_id"] for c in conflicts) == sorted(a for a in agents if a != winner)
     assert {(c["holder_agent_id"], c["answer"]) for c in conflicts} == {(winner, policy)}
-    assert len(rows(project, "SELECT * FROM hook_events WHERE event_type = 'PreToolUse'")) == 2 * n
+    assert len(rows(project, "SELECT * FROM hook_events WHERE event_type = 'PreToolUse'")) == (2 if announced else 1) * n
