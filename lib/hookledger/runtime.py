@@ -95,45 +95,69 @@ def payload_dispatcher(event: str) -> str:
     return snake(event)
 
 
-def run_handlers(ctx_args: dict[str, Any]) -> Decision | None:
-    """Run the event's handlers; the caller holds the write transaction."""
+# SQLite errors that mean "cannot write now" (spool the event), as opposed to a handler bug.
+_UNAVAILABLE_WORDS = ("locked", "busy", "readonly", "read-only", "disk", "i/o", "full", "unable to open")
+
+
+def _ledger_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and any(w in str(exc).lower() for w in _UNAVAILABLE_WORDS)
+
+
+def run_handlers(conn: sqlite3.Connection, ctx_args: dict[str, Any]) -> tuple[Decision | None, list[tuple[str, Exception]]]:
+    """Run the event's handlers in the caller's write transaction, each in its own savepoint:
+    one that raises is rolled back alone and reported, the others' effects and answers stand."""
     from hookledger.handlers import handlers_for
     from hookledger.handlers.context import Context
 
-    ctx = Context(**ctx_args)
-    answers = [d for d in (h(ctx) for h in handlers_for(ctx.event.name)) if d is not None]
-    return merge(answers) if answers else None
+    ctx = Context(conn=conn, **ctx_args)
+    answers: list[Decision] = []
+    failures: list[tuple[str, Exception]] = []
+    for handler in handlers_for(ctx.event.name):
+        conn.execute("SAVEPOINT handler")
+        try:
+            answer = handler(ctx)
+        except Exception as exc:
+            conn.execute("ROLLBACK TO handler")
+            conn.execute("RELEASE handler")
+            if _ledger_unavailable(exc):
+                raise  # the caller spools the event
+            failures.append((handler.__module__.rsplit(".", 1)[-1], exc))
+            continue
+        conn.execute("RELEASE handler")
+        if answer is not None:
+            answers.append(answer)
+    return (merge(answers) if answers else None), failures
+
+
+def _describe_failures(failures: list[tuple[str, Exception]]) -> str:
+    import traceback  # only when something went wrong (~5 ms)
+
+    return "\n".join(
+        f"[{module}] " + "".join(traceback.format_exception_only(type(exc), exc)).strip() + "\n"
+        + "".join(traceback.format_tb(exc.__traceback__)[-3:])
+        for module, exc in failures
+    )
 
 
 def _apply(conn: sqlite3.Connection, run: Run, *, replay: bool) -> Output:
     """Handlers then the audit row, in the caller's transaction. A handler that raises is
-    rolled back to a savepoint and recorded as an error; the event still gets its row."""
-    out = Output()
-    if run.outcome == "ok" and run.data is not None:
-        conn.execute("SAVEPOINT handlers")
-        try:
-            decision = run_handlers(
-                {"conn": conn, "event": Event(run.event, run.data), "now": run.now,
-                 "project_dir": run.project, "db_path": run.db, "replay": replay}
-            )
-            conn.execute("RELEASE handlers")
-            out = Output() if replay else emit(run.event, decision)
-            if out.exit_code == 2:
-                run.outcome = "blocked"
-            elif out.stdout:
-                run.outcome = "answered"
-        except sqlite3.OperationalError:
-            raise  # locked or read-only: the caller spools the event
-        except Exception as exc:
-            conn.execute("ROLLBACK TO handlers")
-            conn.execute("RELEASE handlers")
-            import traceback  # only when something went wrong (~5 ms)
-
-            run.outcome = "error"
-            run.error = "".join(traceback.format_exception_only(type(exc), exc)).strip() + "\n" + \
-                "".join(traceback.format_tb(exc.__traceback__)[-3:])
-            out = Output(stderr=f"hookledger {run.event}: internal error ({type(exc).__name__}: {exc}); "
-                                f"event recorded, Claude Code unaffected\n")
+    rolled back to its savepoint and recorded as an error; the event still gets its row."""
+    if run.outcome != "ok" or run.data is None:
+        return Output()
+    decision, failures = run_handlers(
+        conn, {"event": Event(run.event, run.data), "now": run.now, "project_dir": run.project,
+               "db_path": run.db, "replay": replay}
+    )
+    out = Output() if replay else emit(run.event, decision)
+    if failures:
+        module, exc = failures[0]
+        run.outcome, run.error = "error", _describe_failures(failures)
+        out.stderr = (f"hookledger {run.event}: internal error in {module} ({type(exc).__name__}: {exc}); "
+                      "event recorded, Claude Code unaffected\n")
+    elif out.exit_code == 2:
+        run.outcome = "blocked"
+    elif out.stdout:
+        run.outcome = "answered"
     return out
 
 
