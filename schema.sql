@@ -4,7 +4,7 @@
 -- Starts from the original hooks' schema (seed 003), upgraded in place; PRAGMA user_version
 -- counts the migrations applied (recorded by name in _sqlite_migrations). Connections set: PRAGMA journal_mode = WAL; busy_timeout first.
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
@@ -71,7 +71,7 @@ error_category TEXT, -- lint, type, test, build, runtime
 error_message TEXT,
 attempt_number INTEGER DEFAULT 1,
 resolution TEXT -- auto_fixed, escalated_research, escalated_user, abandoned
-);
+, "signature" TEXT, "tool_name" TEXT, "command" TEXT, "tool_use_id" TEXT, "resolved_at" TEXT, "escalation" TEXT);
 
 CREATE TABLE failed_paths (
 id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -82,7 +82,7 @@ approach TEXT,
 reason_failed TEXT,
 context TEXT,
 still_relevant INTEGER DEFAULT 1
-);
+, "signature" TEXT);
 
 CREATE TABLE file_claims (
 id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -165,6 +165,25 @@ CREATE TABLE tasks (
     PRIMARY KEY (session_id, task_id)
 );
 
+CREATE TABLE transcript_cursors (
+    session_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    offset INTEGER NOT NULL DEFAULT 0, -- bytes consumed (complete lines only)
+    updated_at TEXT,
+    PRIMARY KEY (session_id, path)
+);
+
+CREATE TABLE transcript_usage (
+    session_id TEXT NOT NULL,
+    message_key TEXT NOT NULL,         -- message.id + ':' + requestId
+    model TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_creation_input_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_read_input_tokens INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (session_id, message_key)
+);
+
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
     ON "_sqlite_migrations" ("migration_set", "name");
 
@@ -192,9 +211,15 @@ CREATE INDEX idx_errors_file ON error_log(file_path, session_id);
 
 CREATE INDEX idx_errors_session ON error_log(session_id);
 
+CREATE INDEX idx_errors_signature ON error_log(session_id, signature);
+
+CREATE UNIQUE INDEX idx_errors_tool_use ON error_log(tool_use_id) WHERE tool_use_id IS NOT NULL;
+
 CREATE INDEX idx_failed_relevant ON failed_paths(still_relevant);
 
 CREATE INDEX idx_failed_session ON failed_paths(session_id);
+
+CREATE INDEX idx_failed_signature ON failed_paths(signature);
 
 CREATE INDEX idx_hook_events_session ON hook_events(session_id);
 
@@ -205,6 +230,8 @@ CREATE INDEX idx_hook_events_type ON hook_events(event_type);
 CREATE UNIQUE INDEX idx_hook_events_uid ON hook_events(event_uid);
 
 CREATE INDEX idx_metrics_session ON session_metrics(session_id);
+
+CREATE UNIQUE INDEX idx_metrics_summary ON session_metrics(session_id, key) WHERE event_type = 'summary';
 
 CREATE INDEX idx_sessions_status ON sessions(status);
 

@@ -1,5 +1,148 @@
-"""PLACEHOLDER until issue 4 lands: every event function is a no-op."""
+"""session_metrics: per-session aggregates, one row per (session, key), event_type 'summary'.
+
+Counts are recomputed from what the ledger already holds (hook_events, error_log, snapshots,
+file_claims), so a duplicated or replayed event never double-counts. Token usage comes from
+the transcript, read incrementally from a stored byte offset on Stop, PreCompact and
+SessionEnd only (never per tool call). The only per-tool-call work is noting the first
+passing test run, until it is known.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hookledger.handlers.context import Context
+from hookledger.timeutil import parse_utc
+
+SUMMARY = "summary"
+# Transcript bytes read per event: SessionEnd must stay far inside its 1.5 s budget.
+READ_BUDGET = {"SessionEnd": 4 << 20, "PreCompact": 16 << 20, "Stop": 16 << 20}
+FIRST_TEST = "first_passing_test_at"
 
 
-def __getattr__(name):
-    return lambda ctx: None
+def put(ctx: Context, session_id: str, key: str, value: object, *, keep_first: bool = False) -> None:
+    """Set one summary metric (or only set it once, for 'first ...' facts)."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    ctx.conn.execute(
+        "INSERT INTO session_metrics (session_id, event_type, key, value, timestamp) VALUES (?, 'summary', ?, ?, ?)"
+        " ON CONFLICT(session_id, key) WHERE event_type = 'summary' DO "
+        + ("NOTHING" if keep_first else "UPDATE SET value = excluded.value, timestamp = excluded.timestamp"),
+        (session_id, key, text, ctx.now))
+
+
+def read_all(conn, session_id: str) -> dict[str, object]:
+    """The session's summary metrics, values decoded."""
+    out: dict[str, object] = {}
+    for key, value in conn.execute(
+            "SELECT key, value FROM session_metrics WHERE session_id = ? AND event_type = 'summary' ORDER BY key",
+            (session_id,)):
+        try:
+            out[key] = json.loads(value)
+        except (TypeError, ValueError):
+            out[key] = value
+    return out
+
+
+def _read_transcript(ctx: Context, session_id: str, path: str | None) -> None:
+    """Consume the transcript's new complete lines into transcript_usage (max per message)."""
+    from hookledger.transcript import read_usage
+
+    if not path:
+        return
+    row = ctx.conn.execute("SELECT offset FROM transcript_cursors WHERE session_id = ? AND path = ?",
+                           (session_id, path)).fetchone()
+    chunk = read_usage(path, row[0] if row else 0, READ_BUDGET.get(ctx.event.name, 16 << 20))
+    if chunk is None:
+        return  # not written yet, or gone: the next read catches up
+    for key, (inp, out, cc, cr) in chunk.usage.items():
+        ctx.conn.execute(
+            "INSERT INTO transcript_usage (session_id, message_key, model, input_tokens, output_tokens,"
+            " cache_creation_input_tokens, cache_read_input_tokens) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(session_id, message_key) DO UPDATE SET model = coalesce(excluded.model, model),"
+            " input_tokens = max(input_tokens, excluded.input_tokens),"
+            " output_tokens = max(output_tokens, excluded.output_tokens),"
+            " cache_creation_input_tokens = max(cache_creation_input_tokens, excluded.cache_creation_input_tokens),"
+            " cache_read_input_tokens = max(cache_read_input_tokens, excluded.cache_read_input_tokens)",
+            (session_id, key, chunk.models.get(key), inp, out, cc, cr))
+    ctx.conn.execute(
+        "INSERT INTO transcript_cursors (session_id, path, offset, updated_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(session_id, path) DO UPDATE SET offset = excluded.offset, updated_at = excluded.updated_at",
+        (session_id, path, chunk.offset, ctx.now))
+
+
+def refresh(ctx: Context, session_id: str | None = None, *, transcript: bool = True) -> dict[str, object]:
+    """Recompute the session's summary metrics; returns them."""
+    sid = session_id if session_id is not None else ctx.session_id
+    conn = ctx.conn
+    session = conn.execute("SELECT started_at, ended_at, last_event_at, transcript_path FROM sessions"
+                           " WHERE session_id = ?", (sid,)).fetchone()
+    if transcript and session:
+        _read_transcript(ctx, sid, session[3])
+    by_tool = {tool: n for tool, n in conn.execute(
+        "SELECT tool_name, count(*) FROM hook_events WHERE session_id = ?"
+        " AND event_type IN ('PostToolUse', 'PostToolUseFailure') AND tool_name IS NOT NULL GROUP BY tool_name",
+        (sid,))}
+    if ctx.event.name in ("PostToolUse", "PostToolUseFailure") and ctx.event.tool_name and sid == ctx.session_id:
+        by_tool[ctx.event.tool_name] = by_tool.get(ctx.event.tool_name, 0) + 1  # this event's row comes after
+    errors = conn.execute("SELECT count(*), sum(resolution = 'auto_fixed'), sum(escalation IS NOT NULL)"
+                          " FROM error_log WHERE session_id = ?", (sid,)).fetchone()
+    compactions = conn.execute("SELECT count(*) FROM context_snapshots WHERE session_id = ?"
+                               " AND snapshot_type = 'post_compact'", (sid,)).fetchone()[0]
+    first_change = conn.execute("SELECT min(timestamp) FROM file_claims WHERE session_id = ? AND phase = 'done'",
+                                (sid,)).fetchone()[0]
+    tokens = conn.execute(
+        "SELECT count(*), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),"
+        " coalesce(sum(cache_creation_input_tokens), 0), coalesce(sum(cache_read_input_tokens), 0)"
+        " FROM transcript_usage WHERE session_id = ?", (sid,)).fetchone()
+    values: dict[str, object] = {
+        "tool_calls": sum(by_tool.values()),
+        "tool_calls_by_tool": by_tool,
+        "failures": errors[0] or 0,
+        "failures_auto_fixed": errors[1] or 0,
+        "failures_escalated": errors[2] or 0,
+        "compactions": compactions,
+        "assistant_messages": tokens[0],
+        "tokens_input": tokens[1],
+        "tokens_output": tokens[2],
+        "tokens_cache_creation": tokens[3],
+        "tokens_cache_read": tokens[4],
+    }
+    if session:
+        start, end = parse_utc(session[0]), parse_utc(session[1] or session[2] or ctx.now)
+        if start is not None and end is not None:
+            values["duration_seconds"] = round(max(0.0, end - start), 3)
+        values["started_at"] = session[0]
+    if first_change:
+        values["first_file_change_at"] = first_change
+    for key, value in values.items():
+        put(ctx, sid, key, value)
+    values.update({k: v for k, v in read_all(conn, sid).items() if k not in values})
+    return values
+
+
+def post_tool_use(ctx: Context) -> None:
+    """Note the first passing test run (a Bash test command that succeeded)."""
+    command = ctx.event.tool_input.get("command") if ctx.event.tool_name == "Bash" else None
+    if not isinstance(command, str) or not command.strip():
+        return
+    if ctx.conn.execute("SELECT 1 FROM session_metrics WHERE session_id = ? AND event_type = 'summary' AND key = ?",
+                        (ctx.session_id, FIRST_TEST)).fetchone():
+        return
+    from hookledger.error_classify import command_category
+    from hookledger.handlers.tool_errors import bash_exit_code
+
+    if command_category(command) == "test" and bash_exit_code(ctx.event.tool_response) is None:
+        put(ctx, ctx.session_id, FIRST_TEST, ctx.now, keep_first=True)
+
+
+def stop(ctx: Context) -> None:
+    refresh(ctx)
+
+
+def session_end(ctx: Context) -> None:
+    refresh(ctx)
+
+
+def session_start(ctx: Context) -> None:
+    """Counts only (compactions change here); the transcript is read at Stop/PreCompact/SessionEnd."""
+    refresh(ctx, transcript=False)

@@ -1,0 +1,179 @@
+"""error_log through the real hooks: attempts counted, escalation answered, auto_fixed,
+abandoned at SessionEnd and reopened on resume; failed paths and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from conftest import load_fixture, rows, run_hook
+
+from hookledger.cli import cli
+
+SID = "ebf09a36-f40b-44e4-9ed7-9d1599a096ce"
+TEST_CMD = "cd app && uv run python -m pytest -q tests/test_calc.py 2>&1 | tail -20"
+TEST_ERR = "Exit code 1\nFAILED tests/test_calc.py::test_add - assert 3 == 4\n1 failed, 2 passed in 0.12s"
+
+
+def fail(project, n, command=TEST_CMD, error=TEST_ERR, **extra):
+    payload = load_fixture("PostToolUseFailure__Bash", project)
+    payload.update(tool_input={"command": command, "description": "x"}, tool_use_id=f"toolu_f{n}_{abs(hash(command))}",
+                   error=error, **extra)
+    proc = run_hook("PostToolUseFailure", payload, project)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)["hookSpecificOutput"]["additionalContext"] if proc.stdout.strip() else None
+
+
+def succeed(project, command, n=0):
+    payload = load_fixture("PostToolUse__Bash", project)
+    payload.update(tool_input={"command": command, "description": "x"}, tool_use_id=f"toolu_ok{n}")
+    proc = run_hook("PostToolUse", payload, project)
+    assert proc.returncode == 0 and not proc.stderr, proc.stderr
+    return proc
+
+
+def errors(project):
+    return rows(project, "SELECT * FROM error_log ORDER BY id")
+
+
+def test_failing_command_retried_then_fixed(project):
+    assert fail(project, 1) is None
+    assert fail(project, 2, command="python -m pytest tests/test_calc.py -x") is None  # same signature
+    log = errors(project)
+    assert [e["attempt_number"] for e in log] == [1, 2]
+    assert log[0]["error_category"] == "test" and log[0]["file_path"] == "tests/test_calc.py"
+    assert log[0]["signature"] == "pytest tests/test_calc.py"
+    assert log[0]["error_message"].startswith("FAILED tests/test_calc.py::test_add")
+    assert log[0]["agent_id"] == f"main:{SID}" and log[0]["tool_use_id"]
+    succeed(project, "pytest tests/test_calc.py")
+    assert [(e["resolution"], bool(e["resolved_at"])) for e in errors(project)] == [("auto_fixed", True)] * 2
+    # Failing again after the fix is a new problem: counting starts over.
+    fail(project, 3)
+    assert errors(project)[-1]["attempt_number"] == 1
+
+
+def test_escalation_thresholds_context_and_failed_path(project):
+    answers = [fail(project, n) for n in range(1, 6)]
+    assert answers[:2] == [None, None]
+    log = errors(project)
+    assert [e["resolution"] for e in log] == [None, None, "escalated_research", "escalated_research", "escalated_user"]
+    research, user = answers[2], answers[4]
+    assert "failed 3 times" in research and "test error in tests/test_calc.py" in research
+    assert "assert 3 == 4" in research and "investigating the cause" in research
+    assert "Already tried" in research and "Running `cd app && uv run python -m pytest" in research
+    assert "failed 5 times" in user and "asking the user" in user
+    paths = rows(project, "SELECT * FROM failed_paths")
+    assert len(paths) == 1  # de-duplicated across the escalated attempts
+    assert paths[0]["still_relevant"] == 1 and paths[0]["file_path"] == "tests/test_calc.py"
+    assert paths[0]["signature"] == "pytest tests/test_calc.py"
+    # Fixed: every open attempt auto_fixed, the escalation kept, the failed path no longer relevant.
+    succeed(project, "uv run pytest")  # a whole-suite run of the same checker
+    log = errors(project)
+    assert {e["resolution"] for e in log} == {"auto_fixed"}
+    assert [e["escalation"] for e in log][2:] == ["escalated_research", "escalated_research", "escalated_user"]
+    assert rows(project, "SELECT still_relevant FROM failed_paths") == [{"still_relevant": 0}]
+
+
+def test_thresholds_from_project_config(project):
+    (project / ".claude").mkdir()
+    (project / ".claude" / "hookledger.json").write_text(json.dumps({"errors": {"research_after": 2, "ask_user_after": 3}}))
+    answers = [fail(project, n) for n in range(1, 4)]
+    assert answers[0] is None and "attempt 2" in answers[1] and "asking the user" in answers[2]
+
+
+def test_same_file_and_category_counts_as_same_thing(project):
+    fail(project, 1, command="mypy src/app.py", error="Exit code 1\nsrc/app.py:3: error: Incompatible types [assignment]")
+    fail(project, 2, command="uv run mypy --strict src/app.py src/util.py",
+         error="Exit code 1\nsrc/app.py:3: error: Incompatible types [assignment]")
+    fail(project, 3, command="ls /nope", error="Exit code 2\nls: cannot access '/nope'")
+    log = errors(project)
+    assert [(e["error_category"], e["file_path"], e["attempt_number"]) for e in log] == [
+        ("type", "src/app.py", 1), ("type", "src/app.py", 2), ("runtime", None, 1)]
+    succeed(project, "echo unrelated")
+    assert all(e["resolution"] is None for e in errors(project))
+
+
+def test_duplicate_delivery_recorded_once_and_interrupt_ignored(project):
+    payload = load_fixture("PostToolUseFailure__Bash", project)
+    run_hook("PostToolUseFailure", payload, project)
+    run_hook("PostToolUseFailure", payload, project)
+    assert len(errors(project)) == 1
+    payload.update(tool_use_id="toolu_interrupted", is_interrupt=True)
+    run_hook("PostToolUseFailure", payload, project)
+    assert len(errors(project)) == 1
+
+
+def test_bash_nonzero_exit_in_post_tool_use_is_a_failure(project):
+    payload = load_fixture("PostToolUse__Bash", project)
+    payload["tool_response"] = {"stdout": "", "stderr": "make: *** [build] Error 2", "exitCode": 2}
+    payload["tool_input"] = {"command": "make build"}
+    run_hook("PostToolUse", payload, project)
+    log = errors(project)
+    assert len(log) == 1 and log[0]["error_category"] == "build" and "make: ***" in log[0]["error_message"]
+
+
+def test_edit_failure_fixed_by_later_edit_of_same_file(project):
+    payload = load_fixture("PreToolUse__Edit", project)
+    payload.update(hook_event_name="PostToolUseFailure", error="String to replace not found in file.")
+    run_hook("PostToolUseFailure", payload, project)
+    log = errors(project)
+    assert log[0]["tool_name"] == "Edit" and log[0]["error_category"] == "runtime" and log[0]["file_path"]
+    run_hook("PostToolUse", load_fixture("PostToolUse__Edit", project), project)
+    assert errors(project)[0]["resolution"] == "auto_fixed"
+
+
+def test_secrets_redacted_in_error_and_command(project):
+    fail(project, 1, command="curl -H 'Authorization: Bearer sk-ant-abcdefghijklmnop123' https://x",
+         error="Exit code 22\ncurl: (22) 401 token=ghp_abcdefghijklmnopqrstuvwxyz0123456789")
+    row = errors(project)[0]
+    assert "sk-ant-abcdefghijklmnop123" not in row["command"]
+    assert "ghp_abcdefghijklmnopqrstuvwxyz0123456789" not in row["error_message"]
+
+
+def test_abandoned_at_session_end_and_reopened_on_resume(project):
+    fail(project, 1)
+    run_hook("SessionEnd", load_fixture("SessionEnd__other", project), project)
+    assert errors(project)[0]["resolution"] == "abandoned"
+    resume = load_fixture("SessionStart__resume", project)
+    resume["session_id"] = SID
+    run_hook("SessionStart", resume, project)
+    assert errors(project)[0]["resolution"] is None and errors(project)[0]["resolved_at"] is None
+
+
+def invoke(*args, env=None):
+    result = CliRunner().invoke(cli, list(args), env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_failed_path_cli_add_list_clear(project, monkeypatch):
+    fail(project, 1)
+    monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(project))
+    monkeypatch.setenv("CLAUDE_CODE_SESSION_ID", SID)
+    monkeypatch.chdir(project)
+    out = invoke("failed-path", "add", "--approach", "Pin pytest<8", "--reason", "plugin still broken",
+                 "--file", "tests/test_calc.py")
+    assert "recorded failed path #1" in out and "linked to the open error" in out
+    assert "already recorded" in invoke("failed-path", "add", "--approach", "pin  PYTEST<8", "--reason", "again",
+                                        "--file", str(project / "tests/test_calc.py"))
+    listed = json.loads(invoke("failed-path", "list", "--json"))
+    assert len(listed) == 1 and listed[0]["session_id"] == SID and listed[0]["reason_failed"] == "again"
+    assert listed[0]["file_path"] == "tests/test_calc.py"
+    invoke("failed-path", "add", "--approach", "Downgrade python", "--reason", "no wheels")
+    assert "cleared 1" in invoke("failed-path", "clear", "2")
+    assert [p["id"] for p in json.loads(invoke("failed-path", "list", "--json"))] == [1]
+    assert len(json.loads(invoke("failed-path", "list", "--all", "--json"))) == 2
+    # Fixing the linked error clears the path too.
+    succeed(project, "pytest tests/test_calc.py")
+    assert json.loads(invoke("failed-path", "list", "--json")) == []
+
+
+def test_errors_cli_lists_open_errors_with_attempts(project):
+    fail(project, 1)
+    fail(project, 2)
+    fail(project, 3, command="ls /nope", error="Exit code 2\nls: cannot access '/nope'")
+    succeed(project, "ls /nope")
+    listed = json.loads(invoke("errors", "--project", str(project), "--json"))
+    assert len(listed) == 1 and listed[0]["attempts"] == 2 and listed[0]["category"] == "test"
+    assert "ls /nope" in invoke("errors", "--project", str(project), "--all")
