@@ -17,7 +17,9 @@ HEADERS = {
     "resume": "of this session before it was resumed",
     "previous": "of the previous session in this project",
 }
-MAX_ERROR_TEXT = 400
+MAX_ERROR_TEXT = 300
+# First-pass budget share of the sections that matter most (by heading's first word).
+SHARES = {"Errors": 0.45, "Approaches": 0.25, "Unfinished": 0.15}
 
 
 def _one_line(text: object, limit: int) -> str:
@@ -95,31 +97,47 @@ def has_substance(snap: dict[str, Any]) -> bool:
 
 
 def build(snap: dict[str, Any], kind: str = "compact", max_chars: int = 8000) -> str:
-    """The brief text, at most `max_chars` characters (whole lines; what does not fit is left out, least important first)."""
+    """The brief text, at most `max_chars` characters, whole lines only.
+
+    Each section first gets at most its share of the budget (so a flood of errors cannot
+    push out the failed paths), then what is left is filled in order of importance.
+    """
     sid = str(snap.get("session_id") or "")[:8]
     head = (f"hookledger continuity brief: facts recorded in the session ledger {HEADERS.get(kind, HEADERS['compact'])}"
             f" (session {sid}, as of {snap.get('taken_at', '?')}).")
-    lines = [head]
-    used = len(head)
     seen: set[str] = {head}
+    blocks: list[tuple[str, list[str]]] = []
     for heading, body in sections(snap):
-        fresh = [line for line in body if line not in seen]
-        if not fresh:
-            continue
-        block_start = len(lines)
-        if heading:
-            if used + 1 + len(heading) + 1 + len(fresh[0]) > max_chars:
-                break  # not even the heading and one item fit: stop here
-            lines.append(heading)
-            used += 1 + len(heading)
-        for line in fresh:
-            cost = 1 + len(line)
-            if used + cost > max_chars:
+        unique = []
+        for line in body:
+            if line not in seen:
+                seen.add(line)
+                unique.append(line)
+        if unique:
+            blocks.append((heading, unique))
+    chosen: list[list[str]] = [[] for _ in blocks]
+    used = len(head)
+
+    def fill(index: int, limit: int) -> None:
+        nonlocal used
+        heading, body = blocks[index]
+        spent = 0
+        for line in body:
+            if line in chosen[index]:
+                continue
+            cost = 1 + len(line) + (1 + len(heading) if heading and not chosen[index] else 0)
+            if used + cost > max_chars or spent + cost > limit:
                 continue  # a shorter, later line may still fit
-            lines.append(line)
-            seen.add(line)
+            chosen[index].append(line)
             used += cost
-        if heading and len(lines) == block_start + 1:
-            lines.pop()  # a heading without items
-            used -= 1 + len(heading)
+            spent += cost
+
+    for index, (heading, _) in enumerate(blocks):
+        fill(index, int(max_chars * SHARES.get(heading.split(" ", 1)[0], 1.0)))
+    for index in range(len(blocks)):
+        fill(index, max_chars)
+    lines = [head]
+    for (heading, body), picked in zip(blocks, chosen):
+        if picked:
+            lines += ([heading] if heading else []) + [line for line in body if line in picked]
     return "\n".join(lines)[:max_chars]
