@@ -58,3 +58,17 @@ def echo_rows(rows: list[dict[str, Any]], as_json: bool, empty: str = "(none)") 
 
         click.echo(tabulate([["" if v is None else v for v in r.values()] for r in rows],
                             headers=list(rows[0]), disable_numparse=True))
+
+
+def where_session(base: str, session_id: str | None) -> tuple[str, list[Any]]:
+    """A WHERE clause (`base`, and the session when one is given) with its parameters."""
+    if session_id:
+        return f"({base}) AND session_id = ?", [session_id]
+    return base, []
+
+
+def shorten_sessions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Session ids cut to their first 8 characters, for tables."""
+    for row in rows:
+        row["session_id"] = (row.get("session_id") or "")[:8]
+    return rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hookledger.commands.common import echo_rows, ledger_options, open_ledger, resolve
+from hookledger.commands.common import echo_rows, ledger_options, open_ledger, resolve, shorten_sessions, where_session
 
 
 @click.command(name="errors")
@@ -17,18 +17,12 @@ def command(project: str | None, db_path: str | None, show_all: bool, session_id
     attempts, the escalation reached and the latest message. --all adds fixed and abandoned ones."""
     _, db = resolve(project, db_path)
     ledger = open_ledger(db)
-    where, params = ["1 = 1" if show_all else "resolved_at IS NULL"], []
-    if session_id:
-        where.append("session_id = ?")
-        params.append(session_id)
+    where, params = where_session("1 = 1" if show_all else "resolved_at IS NULL", session_id)
     found = [dict(r) for r in ledger.query(
         "SELECT max(id) AS last_id, session_id, coalesce(command, signature, tool_name) AS what, error_category AS category,"
         " file_path, attempt_number AS attempts, resolution, escalation, timestamp AS last_at,"
         " substr(replace(error_message, char(10), ' '), 1, 120) AS last_error"
-        f" FROM error_log WHERE {' AND '.join(where)}"
+        f" FROM error_log WHERE {where}"
         " GROUP BY session_id, coalesce(signature, CAST(id AS TEXT)), coalesce(resolved_at, '')"
         " ORDER BY last_id DESC", params)]
-    if not as_json:
-        for row in found:
-            row["session_id"] = (row["session_id"] or "")[:8]
-    echo_rows(found, as_json, "no open errors" if not show_all else "no errors recorded")
+    echo_rows(found if as_json else shorten_sessions(found), as_json, "no open errors" if not show_all else "no errors recorded")

@@ -12,7 +12,7 @@ import os
 
 import click
 
-from hookledger.commands.common import echo_rows, ledger_options, open_ledger, resolve
+from hookledger.commands.common import echo_rows, ledger_options, open_ledger, resolve, shorten_sessions, where_session
 
 
 @click.group(name="failed-path")
@@ -70,17 +70,11 @@ def list_paths(project: str | None, db_path: str | None, show_all: bool, session
     """Failed paths, newest first (still relevant ones unless --all)."""
     _, db = resolve(project, db_path)
     ledger = open_ledger(db)
-    where, params = ["1 = 1" if show_all else "still_relevant = 1"], []
-    if session_id:
-        where.append("session_id = ?")
-        params.append(session_id)
+    where, params = where_session("1 = 1" if show_all else "still_relevant = 1", session_id)
     found = [dict(r) for r in ledger.query(
         "SELECT id, timestamp, session_id, file_path, approach, reason_failed, context, still_relevant"
-        f" FROM failed_paths WHERE {' AND '.join(where)} ORDER BY id DESC", params)]
-    if not as_json:
-        for row in found:
-            row["session_id"] = (row["session_id"] or "")[:8]
-    echo_rows(found, as_json, "no failed paths recorded")
+        f" FROM failed_paths WHERE {where} ORDER BY id DESC", params)]
+    echo_rows(found if as_json else shorten_sessions(found), as_json, "no failed paths recorded")
 
 
 @command.command(name="clear")
