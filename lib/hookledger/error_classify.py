@@ -9,6 +9,7 @@ imported only when a tool call failed or a Bash command succeeded.
 from __future__ import annotations
 
 import re
+from functools import lru_cache  # already loaded by re
 
 from hookledger.project_paths import normalise
 
@@ -27,38 +28,64 @@ _REDIRECT = re.compile(r"^(?:\d?>>?&?\d*|&>>?|<)(?:\S*)$")
 _NOISE_FLAGS = {"-q", "-qq", "-v", "-vv", "-vvv", "-s", "--quiet", "--verbose", "-x", "--color=yes",
                 "--color=no", "--no-header", "-rA", "-ra", "--tb=short", "--tb=line", "--tb=no", "--tb=long"}
 
-_TEST_CMD = re.compile(r"\b(?:pytest|py\.test|unittest|nose2|tox|nox|jest|vitest|mocha|ava|karma|rspec|phpunit|"
-                       r"ctest|go test|cargo test|cargo nextest|deno test|bun test|(?:npm|yarn|pnpm|bun) (?:run )?test|"
-                       r"make (?:test|check)|mix test|dotnet test|gradle(?:w)? test|mvn test)\b")
-_TYPE_CMD = re.compile(r"\b(?:mypy|pyright|basedpyright|pytype|pyre|tsc|vue-tsc|flow|ty check|"
-                       r"(?:npm|yarn|pnpm|bun) (?:run )?(?:typecheck|type-check|types|tsc))\b")
-_LINT_CMD = re.compile(r"\b(?:ruff|flake8|pylint|pycodestyle|pydocstyle|pyflakes|black|isort|eslint|biome|"
-                       r"prettier|stylelint|shellcheck|hadolint|golangci-lint|golint|staticcheck|cargo clippy|"
-                       r"cargo fmt|gofmt|rubocop|markdownlint|yamllint|pre-commit|"
-                       r"(?:npm|yarn|pnpm|bun) (?:run )?(?:lint|format|fmt)|make lint)\b")
-_BUILD_CMD = re.compile(r"\b(?:make|cmake|ninja|cargo (?:build|check|install)|go (?:build|install|vet)|"
-                        r"(?:npm|yarn|pnpm|bun) (?:run )?build|(?:npm|pnpm|bun) (?:install|ci|i)\b|yarn install|"
-                        r"pip3? install|uv (?:sync|pip|add|lock)|poetry (?:install|lock|add)|python -m build|"
-                        r"docker (?:build|compose build)|gcc|g\+\+|clang|javac|mvn|gradlew?|dotnet build|"
-                        r"webpack|vite build|rollup|esbuild|setup\.py)\b")
-
-_TYPE_OUT = re.compile(r"error TS\d{3,5}|: error: .*\[[a-z][a-z-]+\]$|Incompatible types|"
-                       r"is not assignable to|reportGeneralTypeIssues|Found \d+ errors? in \d+ files?", re.M)
-_TEST_OUT = re.compile(r"^(?:FAILED |ERROR )\S+::|\d+ failed\b|AssertionError|Tests?:\s+\d+ failed|"
-                       r"^--- FAIL:|test result: FAILED|FAIL\s+\S+\.(?:test|spec)\.", re.M)
-_LINT_OUT = re.compile(r"^\S+:\d+:\d+: [A-Z]{1,3}\d{2,4}\b|\d+ problems? \(\d+ errors?|would reformat|"
-                       r"Found \d+ errors?\.\s*$|\[\*\] \d+ fixable", re.M)
-_BUILD_OUT = re.compile(r"^error\[E\d{4}\]|make: \*\*\*|npm ERR!|error: could not compile|BUILD FAILED|"
-                        r"compilation terminated|Could not find a version that satisfies|"
-                        r"No matching distribution|ResolutionImpossible", re.M)
-
-# Where an error output names a file: tracebacks, path:line[:col], TypeScript's path(line,col).
-_FILE_OUT = (
-    re.compile(r'File "([^"]+)", line \d+'),
-    re.compile(r"^(?:FAILED |ERROR )?([\w./\\-]+\.\w{1,6})::", re.M),
-    re.compile(r"([\w./\\-]+\.\w{1,6})\(\d+,\d+\): error"),
-    re.compile(r"(?:^|\s)([\w./\\-]+\.\w{1,6}):\d+(?::\d+)?:?", re.M),
+# Programs whose name says what they check, and (program, subcommand) pairs that do.
+_PROGRAMS = {
+    "test": {"pytest", "py.test", "unittest", "nose2", "tox", "nox", "jest", "vitest", "mocha", "ava", "karma",
+             "rspec", "phpunit", "ctest"},
+    "type": {"mypy", "pyright", "basedpyright", "pytype", "pyre", "tsc", "vue-tsc", "flow"},
+    "lint": {"ruff", "flake8", "pylint", "pycodestyle", "pydocstyle", "pyflakes", "black", "isort", "eslint", "biome",
+             "prettier", "stylelint", "shellcheck", "hadolint", "golangci-lint", "golint", "staticcheck", "gofmt",
+             "rubocop", "markdownlint", "yamllint", "pre-commit"},
+    "build": {"build", "make", "cmake", "ninja", "gcc", "g++", "clang", "javac", "mvn", "gradle", "gradlew", "webpack",
+              "rollup", "esbuild"},
+}
+_SUBCOMMANDS = {
+    ("go", "test"): "test", ("cargo", "test"): "test", ("cargo", "nextest"): "test", ("deno", "test"): "test",
+    ("mix", "test"): "test", ("dotnet", "test"): "test", ("make", "test"): "test", ("make", "check"): "test",
+    ("mvn", "test"): "test", ("gradle", "test"): "test", ("gradlew", "test"): "test", ("ty", "check"): "type",
+    ("cargo", "clippy"): "lint", ("cargo", "fmt"): "lint", ("make", "lint"): "lint", ("go", "vet"): "build",
+    ("cargo", "build"): "build", ("cargo", "check"): "build", ("cargo", "install"): "build", ("go", "build"): "build",
+    ("go", "install"): "build", ("pip", "install"): "build", ("pip3", "install"): "build", ("uv", "sync"): "build",
+    ("uv", "pip"): "build", ("uv", "add"): "build", ("uv", "lock"): "build", ("poetry", "install"): "build",
+    ("poetry", "lock"): "build", ("poetry", "add"): "build", ("python", "setup.py"): "build",
+    ("docker", "build"): "build", ("dotnet", "build"): "build", ("vite", "build"): "build",
+}
+_PACKAGE_MANAGERS = {"npm", "yarn", "pnpm", "bun"}
+# package.json script names, by their first word (`test:unit`, `lint-fix`, `build:prod`).
+_SCRIPTS = {"test": "test", "typecheck": "type", "type-check": "type", "types": "type", "tsc": "type",
+            "lint": "lint", "format": "lint", "fmt": "lint", "build": "build", "install": "build", "ci": "build",
+            "i": "build"}
+# Compiled on first use only (a few ms): most calls reach here only for a failure.
+_OUTPUT_SOURCES = (
+    ("type", r"error TS\d{3,5}|: error: .*\[[a-z][a-z-]+\]$|Incompatible types|"
+             r"is not assignable to|reportGeneralTypeIssues|Found \d+ errors? in \d+ files?"),
+    ("test", r"^(?:FAILED |ERROR )\S+::|\d+ failed\b|AssertionError|Tests?:\s+\d+ failed|"
+             r"^--- FAIL:|test result: FAILED|FAIL\s+\S+\.(?:test|spec)\."),
+    ("lint", r"^\S+:\d+:\d+: [A-Z]{1,3}\d{2,4}\b|\d+ problems? \(\d+ errors?|would reformat|"
+             r"Found \d+ errors?\.\s*$|\[\*\] \d+ fixable"),
+    ("build", r"^error\[E\d{4}\]|make: \*\*\*|npm ERR!|error: could not compile|BUILD FAILED|"
+              r"compilation terminated|Could not find a version that satisfies|"
+              r"No matching distribution|ResolutionImpossible"),
 )
+# Where an error output names a file: tracebacks, pytest node ids, TypeScript's path(line,col), path:line[:col].
+_FILE_SOURCES = (
+    r'File "([^"]+)", line \d+',
+    r"^(?:FAILED |ERROR )?([\w./\\-]+\.\w{1,6})::",
+    r"([\w./\\-]+\.\w{1,6})\(\d+,\d+\): error",
+    r"(?:^|\s)([\w./\\-]+\.\w{1,6}):\d+(?::\d+)?:?",
+)
+
+
+@lru_cache(maxsize=None)
+def _output_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((category, re.compile(source, re.M)) for category, source in _OUTPUT_SOURCES)
+
+
+@lru_cache(maxsize=None)
+def _file_patterns() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(source, re.M) for source in _FILE_SOURCES)
+
+
 _FILE_ARG = re.compile(r"^[\w./\\-]+\.\w{1,6}(?:::\S+)?$")
 _NOT_CODE = ("site-packages/", "dist-packages/", "/lib/python", "node_modules/", "<frozen", "<string>")
 
@@ -117,11 +144,18 @@ def command_category(command: str) -> str | None:
     """The kind of check a command line runs, when evident from the command alone."""
     if not isinstance(command, str) or not command.strip():
         return None
-    text = " ".join(_strip_runner(_words(_main_segment(command))))
-    for category, pattern in (("test", _TEST_CMD), ("type", _TYPE_CMD), ("lint", _LINT_CMD), ("build", _BUILD_CMD)):
-        if pattern.search(text):
-            return category
-    return None
+    words = _strip_runner(_words(_main_segment(command)))
+    if not words:
+        return None
+    program = words[0].lstrip("./")
+    if program in _PACKAGE_MANAGERS and len(words) > 1:
+        script = words[2] if words[1] in ("run", "run-script") and len(words) > 2 else words[1]
+        return _SCRIPTS.get(re.split(r"[:_-]", script, maxsplit=1)[0]) or _SCRIPTS.get(script)
+    sub = next((w for w in words[1:] if not w.startswith("-")), "")
+    found = _SUBCOMMANDS.get((program, sub))
+    if found:
+        return found
+    return next((category for category, names in _PROGRAMS.items() if program in names), None)
 
 
 def categorize(command: str | None, output: str | None) -> str:
@@ -130,7 +164,7 @@ def categorize(command: str | None, output: str | None) -> str:
     if found:
         return found
     text = output or ""
-    for category, pattern in (("type", _TYPE_OUT), ("test", _TEST_OUT), ("lint", _LINT_OUT), ("build", _BUILD_OUT)):
+    for category, pattern in _output_patterns():
         if pattern.search(text):
             return category
     return "runtime"
@@ -139,10 +173,11 @@ def categorize(command: str | None, output: str | None) -> str:
 def _candidates(command: str | None, output: str | None) -> list[str]:
     found: list[str] = []
     text = output or ""
-    tracebacks = _FILE_OUT[0].findall(text)
-    found.extend(reversed(tracebacks))  # the innermost frame first
-    for pattern in _FILE_OUT[1:]:
-        found.extend(pattern.findall(text))
+    if text:
+        tracebacks, *others = _file_patterns()
+        found.extend(reversed(tracebacks.findall(text)))  # the innermost frame first
+        for pattern in others:
+            found.extend(pattern.findall(text))
     for word in _words(_main_segment(command or ""))[1:]:
         if _FILE_ARG.match(word):
             found.append(word.split("::", 1)[0])
