@@ -133,3 +133,21 @@ def test_project_state_detected_cached_and_refreshed(project):
     s3 = state(project)
     assert (s3["package_manager"][0], s3["test_command"][0], s3["lint_command"][0], s3["typecheck_command"][0]) == (
         "pnpm", "pnpm test", "pnpm run lint", "pnpm tsc --noEmit")
+
+
+def test_recorded_transcript_usage_counted_once_per_message(project):
+    """a_basic's transcript repeats usage across content blocks: 253 output tokens naively, 197 once each."""
+    replay(str(ROOT / "lib/hookledger/demo/sessions/a_basic.jsonl"), str(project), str(HOOKS))
+    path = ROOT / "lib/hookledger/demo/transcripts/a_basic" / f"{SID}.jsonl"
+    best: dict = {}
+    naive = 0
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        if record.get("type") == "assistant":
+            usage = record["message"].get("usage") or {}
+            key = (record["message"]["id"], record.get("requestId"))
+            best[key] = max(best.get(key, 0), usage.get("output_tokens", 0))
+            naive += usage.get("output_tokens", 0)
+    m = metrics(project)
+    assert m["tokens_output"] == sum(best.values()) < naive
+    assert m["assistant_messages"] == len(best)

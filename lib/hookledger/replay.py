@@ -78,7 +78,8 @@ def stage_transcripts(name: str, home: str, project: str) -> None:
     source = os.path.join(DEMO_DIR, "transcripts", name)
     if not os.path.isdir(source):
         return
-    encoded = project.replace("/", "-").replace(".", "-").replace("_", "-")
+    # The payloads keep the recorded encoded directory name (only /home/dev/ is rewritten).
+    encoded = RECORDED_PROJECT.replace("/", "-").replace(".", "-").replace("_", "-")
     target = os.path.join(home, ".claude", "projects", encoded)
     os.makedirs(target, exist_ok=True)
     for entry in os.listdir(source):
