@@ -192,3 +192,21 @@ def test_session_end_well_within_budget(project):
     assert rows(project, "SELECT count(*) AS n FROM context_snapshots WHERE snapshot_type = 'session_end'")[0]["n"] == 1
     consumed = rows(project, "SELECT offset FROM transcript_cursors")[0]["offset"]
     assert 0 < consumed <= 4 << 20 < os.path.getsize(transcript)  # the rest waits for the next read
+
+
+def test_brief_lists_unfinished_tasks_and_errors_carry_the_task(project):
+    start = load_fixture("SessionStart__startup", project)
+    sid = start["session_id"]
+    run_hook("SessionStart", start, project)
+    conn = sqlite3.connect(str(project / ".claude-session.db"))
+    conn.executemany("INSERT INTO tasks (session_id, task_id, subject, status, agent_id) VALUES (?, ?, ?, ?, ?)", [
+        (sid, "1", "Write the parser", "completed", None), (sid, "2", "Fix the adder", "in_progress", f"main:{sid}"),
+        (sid, "3", "Document it", "pending", None)])
+    conn.commit()
+    conn.close()
+    run_hook("PostToolUseFailure", dict(load_fixture("PostToolUseFailure__Bash", project), session_id=sid), project)
+    assert rows(project, "SELECT task_id FROM error_log") == [{"task_id": "2"}]
+    brief = brief_of(run_hook("SessionStart", dict(load_fixture("SessionStart__compact", project), session_id=sid), project))
+    assert "- #2 [in_progress] Fix the adder" in brief and "- #3 [pending] Document it" in brief
+    assert "Write the parser" not in brief
+    assert brief.index("#2 [in_progress]") < brief.index("#3 [pending]")

@@ -10,6 +10,8 @@ auto_fixed (and clears its failed paths); SessionEnd marks what is still open ab
 
 from __future__ import annotations
 
+import sqlite3
+
 from hookledger.decisions import Decision
 from hookledger.handlers.context import Context
 from hookledger.redact import redact
@@ -69,6 +71,18 @@ def _failure_text(response: dict) -> str:
     return "\n".join(p for p in parts if isinstance(p, str) and p.strip())
 
 
+def _current_task(ctx: Context) -> str | None:
+    """The task in progress when it failed (the acting agent's first), if tasks are tracked."""
+    try:
+        row = ctx.conn.execute(
+            "SELECT task_id FROM tasks WHERE session_id = ? AND status = 'in_progress'"
+            " ORDER BY (agent_id IS ?) DESC, coalesce(updated_at, created_at) DESC LIMIT 1",
+            (ctx.session_id, ctx.event.actor_id)).fetchone()
+    except sqlite3.OperationalError:
+        return None  # an old ledger without the tasks table
+    return row[0] if row else None
+
+
 def _record_failure(ctx: Context, error_text: str) -> Decision | None:
     from hookledger.error_classify import categorize, file_involved, first_lines
 
@@ -85,10 +99,10 @@ def _record_failure(ctx: Context, error_text: str) -> Decision | None:
     resolution = ASK_USER if attempt >= ask_after else RESEARCH if attempt >= research_after else None
     message = redact(first_lines(error_text))
     cur = ctx.conn.execute(
-        "INSERT OR IGNORE INTO error_log (session_id, timestamp, agent_id, file_path, error_category, error_message,"
-        " attempt_number, resolution, signature, tool_name, command, tool_use_id, escalation)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (ctx.session_id, ctx.now, ctx.event.actor_id, file_path, category, message, attempt, resolution, sig,
+        "INSERT OR IGNORE INTO error_log (session_id, timestamp, task_id, agent_id, file_path, error_category,"
+        " error_message, attempt_number, resolution, signature, tool_name, command, tool_use_id, escalation)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (ctx.session_id, ctx.now, _current_task(ctx), ctx.event.actor_id, file_path, category, message, attempt, resolution, sig,
          ctx.event.tool_name, redact(command)[:MAX_COMMAND] if command else None, ctx.event.tool_use_id, resolution))
     if not cur.rowcount or resolution is None:
         return None  # a duplicate delivery, or not escalated yet
