@@ -177,3 +177,36 @@ def test_errors_cli_lists_open_errors_with_attempts(project):
     listed = json.loads(invoke("errors", "--project", str(project), "--json"))
     assert len(listed) == 1 and listed[0]["attempts"] == 2 and listed[0]["category"] == "test"
     assert "ls /nope" in invoke("errors", "--project", str(project), "--all")
+
+
+def test_failed_path_add_finds_the_ledger_above_the_current_directory(project, monkeypatch):
+    fail(project, 1)
+    sub = project / "src" / "deep"
+    sub.mkdir(parents=True)
+    monkeypatch.delenv("CLAUDE_PROJECT_DIR", raising=False)
+    monkeypatch.setenv("CLAUDE_CODE_SESSION_ID", SID)
+    monkeypatch.chdir(sub)
+    invoke("failed-path", "add", "--approach", "Patch the vendored copy", "--reason", "overwritten on install",
+           "--file", "../mod.py")
+    assert not (sub / ".claude-session.db").exists()
+    assert rows(project, "SELECT file_path, session_id FROM failed_paths") == [{"file_path": "src/mod.py", "session_id": SID}]
+
+
+def test_failed_path_add_as_a_bash_tool_call_would_run_it(project):
+    """A subprocess with Claude Code's environment for tool calls, then the brief shows it."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    fail(project, 1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE")}
+    env.update(CLAUDE_PROJECT_DIR=str(project), CLAUDE_CODE_SESSION_ID=SID, PYTHONPATH=str(ROOT / "lib"))
+    proc = subprocess.run([sys.executable, "-m", "hookledger", "failed-path", "add", "--approach",
+                           "Mock the clock in test_calc", "--reason", "the bug is in add(), not timing"],
+                          capture_output=True, text=True, env=env, cwd=str(project), timeout=30)
+    assert proc.returncode == 0 and "recorded failed path #1" in proc.stdout, proc.stderr
+    start = dict(load_fixture("SessionStart__compact", project), session_id=SID)
+    brief = json.loads(run_hook("SessionStart", start, project).stdout)["hookSpecificOutput"]["additionalContext"]
+    assert "- Mock the clock in test_calc. Why it failed: the bug is in add(), not timing" in brief

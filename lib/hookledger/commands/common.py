@@ -72,3 +72,18 @@ def shorten_sessions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         row["session_id"] = (row.get("session_id") or "")[:8]
     return rows
+
+
+def resolve_upward(project: str | None, db_path: str | None) -> tuple[str, str]:
+    """As resolve(), but with no option or environment to go by, the nearest directory at or
+    above the current one that holds a ledger (a Bash tool call may have `cd`-ed below the root)."""
+    if project or db_path or os.environ.get("CLAUDE_PROJECT_DIR") or os.environ.get("HOOKLEDGER_DB"):
+        return resolve(project, db_path)
+    here = os.getcwd()
+    while True:
+        if os.path.exists(os.path.join(here, paths.DB_NAME)):
+            return here, os.path.join(here, paths.DB_NAME)
+        parent = os.path.dirname(here)
+        if parent == here:
+            return resolve(None, None)
+        here = parent

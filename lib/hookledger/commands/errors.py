@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hookledger.commands.common import echo_rows, ledger_options, open_ledger, resolve, shorten_sessions, where_session
+from hookledger.commands.common import echo_rows, ledger_options, open_ledger, resolve_upward, shorten_sessions, where_session
 
 
 @click.command(name="errors")
@@ -15,7 +15,7 @@ from hookledger.commands.common import echo_rows, ledger_options, open_ledger, r
 def command(project: str | None, db_path: str | None, show_all: bool, session_id: str | None, as_json: bool) -> None:
     """Open errors (not fixed, session not ended): what failed, its category and file, how many
     attempts, the escalation reached and the latest message. --all adds fixed and abandoned ones."""
-    _, db = resolve(project, db_path)
+    _, db = resolve_upward(project, db_path)
     ledger = open_ledger(db)
     where, params = where_session("1 = 1" if show_all else "resolved_at IS NULL", session_id)
     found = [dict(r) for r in ledger.query(

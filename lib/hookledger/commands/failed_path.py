@@ -12,7 +12,7 @@ import os
 
 import click
 
-from hookledger.commands.common import echo_rows, ledger_options, open_ledger, resolve, shorten_sessions, where_session
+from hookledger.commands.common import echo_rows, ledger_options, open_ledger, resolve_upward, shorten_sessions, where_session
 
 
 @click.group(name="failed-path")
@@ -37,7 +37,7 @@ def add(project: str | None, db_path: str | None, approach: str, reason: str, fi
     from hookledger.store.conn import write_txn
     from hookledger.timeutil import utc_now
 
-    project_dir, db = resolve(project, db_path)
+    project_dir, db = resolve_upward(project, db_path)
     ledger = open_ledger(db, must_exist=False)
     sid = session_id or os.environ.get("CLAUDE_CODE_SESSION_ID") or None
     path = normalise(file_path, project_dir, os.getcwd()) if file_path else None
@@ -68,7 +68,7 @@ def _open_error_signature(conn, session_id: str | None, file_path: str | None) -
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
 def list_paths(project: str | None, db_path: str | None, show_all: bool, session_id: str | None, as_json: bool) -> None:
     """Failed paths, newest first (still relevant ones unless --all)."""
-    _, db = resolve(project, db_path)
+    _, db = resolve_upward(project, db_path)
     ledger = open_ledger(db)
     where, params = where_session("1 = 1" if show_all else "still_relevant = 1", session_id)
     found = [dict(r) for r in ledger.query(
@@ -85,7 +85,7 @@ def clear(project: str | None, db_path: str | None, ids: tuple[int, ...]) -> Non
     from hookledger.cli import HookledgerError
     from hookledger.store.conn import write_txn
 
-    _, db = resolve(project, db_path)
+    _, db = resolve_upward(project, db_path)
     ledger = open_ledger(db)
     with write_txn(ledger.conn):
         done = ledger.conn.execute(
