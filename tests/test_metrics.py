@@ -151,3 +151,16 @@ def test_recorded_transcript_usage_counted_once_per_message(project):
     m = metrics(project)
     assert m["tokens_output"] == sum(best.values()) < naive
     assert m["assistant_messages"] == len(best)
+
+
+def test_compactions_counted_from_transcript_boundaries(project):
+    transcript = project / "session.jsonl"
+    boundary = json.dumps({"type": "system", "subtype": "compact_boundary", "compactMetadata": {"trigger": "auto"}})
+    transcript.write_text(assistant("m1", "r1", 5) + "\n" + boundary + "\n")
+    stop(project, transcript)
+    assert metrics(project)["compactions"] == 1 and metrics(project)["transcript_compactions"] == 1
+    with open(transcript, "a") as fh:
+        fh.write(assistant("m2", "r2", 5) + "\n" + boundary + "\n")
+    stop(project, transcript)
+    stop(project, transcript)  # nothing new: still 2
+    assert metrics(project)["compactions"] == 2

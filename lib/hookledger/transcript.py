@@ -17,11 +17,13 @@ USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", 
 
 
 class Chunk:
-    """What one read found: usage per message key, compaction boundaries, the new offset."""
+    """What one read found: usage per message key, compaction boundaries, where the read
+    started (0 after a restart) and the new offset."""
 
-    __slots__ = ("offset", "usage", "models", "boundaries")
+    __slots__ = ("start", "offset", "usage", "models", "boundaries")
 
-    def __init__(self, offset: int) -> None:
+    def __init__(self, start: int, offset: int) -> None:
+        self.start = start
         self.offset = offset
         self.usage: dict[str, tuple[int, int, int, int]] = {}
         self.models: dict[str, str] = {}
@@ -81,8 +83,8 @@ def read_usage(path: str | None, offset: int, max_bytes: int) -> Chunk | None:
     end = data.rfind(b"\n")
     if end < 0:
         # No complete line yet, unless one line is longer than the whole budget: skip it.
-        return Chunk(offset + len(data) if len(data) >= max_bytes > 0 else offset)
-    chunk = Chunk(offset + end + 1)
+        return Chunk(offset, offset + len(data) if len(data) >= max_bytes > 0 else offset)
+    chunk = Chunk(offset, offset + end + 1)
     for line in data[: end + 1].splitlines():
         if line.strip():
             _take(chunk, line)

@@ -18,6 +18,7 @@ SUMMARY = "summary"
 # Transcript bytes read per event: SessionEnd must stay far inside its 1.5 s budget.
 READ_BUDGET = {"SessionEnd": 4 << 20, "PreCompact": 16 << 20, "Stop": 16 << 20}
 FIRST_TEST = "first_passing_test_at"
+BOUNDARIES = "transcript_compactions"
 
 
 def put(ctx: Context, session_id: str, key: str, value: object, *, keep_first: bool = False) -> None:
@@ -64,6 +65,9 @@ def _read_transcript(ctx: Context, session_id: str, path: str | None) -> None:
             " cache_creation_input_tokens = max(cache_creation_input_tokens, excluded.cache_creation_input_tokens),"
             " cache_read_input_tokens = max(cache_read_input_tokens, excluded.cache_read_input_tokens)",
             (session_id, key, chunk.models.get(key), inp, out, cc, cr))
+    if chunk.boundaries or not chunk.start:  # compact_boundary lines: compactions even without any hook
+        seen = 0 if not chunk.start else read_all(ctx.conn, session_id).get(BOUNDARIES, 0)
+        put(ctx, session_id, BOUNDARIES, (seen if isinstance(seen, int) else 0) + chunk.boundaries)
     ctx.conn.execute(
         "INSERT INTO transcript_cursors (session_id, path, offset, updated_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT(session_id, path) DO UPDATE SET offset = excluded.offset, updated_at = excluded.updated_at",
@@ -88,6 +92,10 @@ def refresh(ctx: Context, session_id: str | None = None, *, transcript: bool = T
                           " FROM error_log WHERE session_id = ?", (sid,)).fetchone()
     compactions = conn.execute("SELECT count(*) FROM context_snapshots WHERE session_id = ?"
                                " AND snapshot_type = 'post_compact'", (sid,)).fetchone()[0]
+    in_transcript = conn.execute("SELECT value FROM session_metrics WHERE session_id = ? AND event_type = 'summary'"
+                                 " AND key = ?", (sid, BOUNDARIES)).fetchone()
+    if in_transcript and in_transcript[0].isdigit():  # SessionStart(compact) may not have fired yet
+        compactions = max(compactions, int(in_transcript[0]))
     first_change = conn.execute("SELECT min(timestamp) FROM file_claims WHERE session_id = ? AND phase = 'done'",
                                 (sid,)).fetchone()[0]
     tokens = conn.execute(
