@@ -4,7 +4,7 @@
 -- Starts from the original hooks' schema (seed 003), upgraded in place; PRAGMA user_version
 -- counts the migrations applied (recorded by name in _sqlite_migrations). Connections set: PRAGMA journal_mode = WAL; busy_timeout first.
 
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;
 
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
@@ -141,7 +141,7 @@ CREATE TABLE sessions (
     transcript_path TEXT,
     last_event_at TEXT,
     status TEXT DEFAULT 'active' -- active, ended, abandoned
-);
+, "claude_pid" INTEGER);
 
 CREATE TABLE sync_cursors (
     target TEXT NOT NULL,

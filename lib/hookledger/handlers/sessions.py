@@ -18,10 +18,13 @@ def _touch(ctx: Context) -> None:
 def session_start(ctx: Context) -> None:
     _touch(ctx)
     # A resumed or compacted session is live again, whatever an earlier SessionEnd said.
+    from hookledger.process import claude_pid
+
+    pid = None if ctx.replay else claude_pid()  # a replayed event's process is long gone
     ctx.conn.execute(
         "UPDATE sessions SET source = ?, model = coalesce(?, model), status = 'active',"
-        " ended_at = NULL, end_reason = NULL WHERE session_id = ?",
-        (ctx.event.text("source"), ctx.event.text("model"), ctx.session_id),
+        " ended_at = NULL, end_reason = NULL, claude_pid = coalesce(?, claude_pid) WHERE session_id = ?",
+        (ctx.event.text("source"), ctx.event.text("model"), pid, ctx.session_id),
     )
 
 

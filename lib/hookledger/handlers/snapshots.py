@@ -119,10 +119,16 @@ def _brief(ctx: Context, snap: dict[str, Any], kind: str) -> str:
 
 def close_out(ctx: Context) -> list[str]:
     """Sessions still marked active that are not this one never sent SessionEnd: close them
-    out as abandoned (a session that turns out to be alive revives on its next tool call)."""
-    ids = [r[0] for r in ctx.conn.execute(
-        "SELECT session_id FROM sessions WHERE status = 'active' AND session_id != ?"
-        " ORDER BY coalesce(last_event_at, started_at) DESC LIMIT ?", (ctx.session_id, MAX_CLOSE_OUT))]
+    out as abandoned, unless another Claude Code process that is still running owns them
+    (two sessions in one project). A session that turns out to be alive revives on its next
+    tool call."""
+    from hookledger.process import claude_pid, is_alive
+
+    me = claude_pid()
+    ids = [sid for sid, pid in ctx.conn.execute(
+        "SELECT session_id, claude_pid FROM sessions WHERE status = 'active' AND session_id != ?"
+        " ORDER BY coalesce(last_event_at, started_at) DESC LIMIT ?", (ctx.session_id, MAX_CLOSE_OUT))
+        if pid is None or pid == me or not is_alive(pid)]
     for sid in ids:
         tool_errors.abandon_open(ctx, sid)
         metrics.refresh(ctx, sid, transcript=False)
