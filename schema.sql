@@ -4,7 +4,7 @@
 -- Starts from the original hooks' schema (seed 003), upgraded in place; PRAGMA user_version
 -- counts the migrations applied (recorded by name in _sqlite_migrations). Connections set: PRAGMA journal_mode = WAL; busy_timeout first.
 
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;
 
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
@@ -251,6 +251,12 @@ FROM claim_conflicts k
 LEFT JOIN agent_registry r ON r.id = k.agent_id
 LEFT JOIN agent_registry h ON h.id = k.holder_agent_id;
 
+CREATE VIEW v_failed_paths AS
+SELECT f.id, f.session_id, f.timestamp, f.file_path, f.approach, f.reason_failed, f.context,
+       f.signature, count(*) OVER (PARTITION BY coalesce(f.signature, f.approach, CAST(f.id AS TEXT))) AS times_tried
+FROM failed_paths f
+WHERE f.still_relevant = 1;
+
 CREATE VIEW v_file_owners AS
 SELECT c.file_path, c.agent_id AS holder_agent_id, a.agent_type AS holder_agent_type,
        a.task_description AS holder_task, a.status AS holder_status, c.operation, c.timestamp AS claimed_at,
@@ -260,6 +266,21 @@ JOIN (SELECT file_path, max(id) AS id FROM file_claims WHERE coalesce(status, 'h
       GROUP BY file_path) latest ON latest.id = c.id
 LEFT JOIN agent_registry a ON a.id = c.agent_id;
 
+CREATE VIEW v_hook_latency AS
+WITH ranked AS (
+    SELECT event_type, duration_ms, outcome, timestamp,
+           row_number() OVER (PARTITION BY event_type ORDER BY duration_ms) AS rn,
+           count(*) OVER (PARTITION BY event_type) AS n
+    FROM hook_events WHERE duration_ms IS NOT NULL
+)
+SELECT event_type AS event, max(n) AS runs,
+       max(CASE WHEN rn = (n * 50 + 99) / 100 THEN duration_ms END) AS p50_ms,
+       max(CASE WHEN rn = (n * 95 + 99) / 100 THEN duration_ms END) AS p95_ms,
+       max(duration_ms) AS max_ms, round(avg(duration_ms), 1) AS avg_ms,
+       sum(outcome IN ('error', 'bad_input')) AS errors, max(timestamp) AS last_at
+FROM ranked
+GROUP BY event_type;
+
 CREATE VIEW v_live_agents AS
 SELECT a.id AS agent_id, a.session_id, a.agent_type, a.task_description, a.spawn_time,
        a.last_event_at, a.unattributed, CASE WHEN json_valid(a.files_changed) THEN json_array_length(a.files_changed) ELSE 0 END AS files_changed_count,
@@ -267,3 +288,56 @@ SELECT a.id AS agent_id, a.session_id, a.agent_type, a.task_description, a.spawn
            AND c.released_at IS NULL) AS claims_held
 FROM agent_registry a
 WHERE a.status = 'running';
+
+CREATE VIEW v_open_errors AS
+SELECT r.session_id, coalesce(r.signature, r.command, r.tool_name, r.error_category) AS what,
+       r.error_category AS category, r.file_path, r.tool_name, count(*) AS occurrences,
+       max(r.attempt_number) AS attempts, min(r.timestamp) AS first_at, max(r.timestamp) AS last_at,
+       r.escalation, r.agent_id, substr(r.error_message, 1, 500) AS last_error, max(r.id) AS last_id
+FROM error_log r
+WHERE r.resolved_at IS NULL AND coalesce(r.resolution, '') NOT IN ('auto_fixed', 'abandoned')
+GROUP BY r.session_id, coalesce(r.signature, CAST(r.id AS TEXT));
+
+CREATE VIEW v_session_timeline AS
+SELECT e.session_id, e.timestamp AS at, coalesce(e.agent_id, 'main:' || e.session_id) AS agent_id,
+       CASE WHEN e.event_type IN ('PreCompact', 'PostCompact') THEN 'compaction'
+            WHEN e.outcome IN ('error', 'bad_input') THEN 'hook_error'
+            ELSE 'hook' END AS kind,
+       e.event_type AS event, e.tool_name, e.tool_use_id,
+       coalesce(e.error, CASE WHEN json_valid(e.payload_summary) THEN coalesce(
+           json_extract(e.payload_summary, '$.tool_input.file_path'),
+           json_extract(e.payload_summary, '$.tool_input.command'),
+           json_extract(e.payload_summary, '$.trigger'),
+           json_extract(e.payload_summary, '$.source'),
+           json_extract(e.payload_summary, '$.reason')) END) AS detail,
+       e.duration_ms, e.outcome, 'hook_events' AS source_table, e.id AS source_id
+FROM hook_events e
+UNION ALL
+SELECT c.session_id, c.timestamp, c.agent_id, 'file_change', c.operation, c.operation, c.tool_use_id,
+       c.file_path, NULL, coalesce(c.phase, 'done'), 'file_claims', c.id
+FROM file_claims c
+UNION ALL
+SELECT r.session_id, r.timestamp, coalesce(r.agent_id, 'main:' || r.session_id), 'error', r.error_category,
+       r.tool_name, r.tool_use_id, substr(r.error_message, 1, 500), NULL,
+       coalesce(r.resolution, 'open'), 'error_log', r.id
+FROM error_log r
+UNION ALL
+SELECT a.session_id, a.spawn_time, a.id, 'agent_start', coalesce(a.agent_type, 'agent'), NULL, a.tool_use_id,
+       a.task_description, NULL, a.status, 'agent_registry', a.rowid
+FROM agent_registry a WHERE a.id NOT LIKE 'main:%'
+UNION ALL
+SELECT a.session_id, a.end_time, a.id, 'agent_stop', coalesce(a.agent_type, 'agent'), NULL, a.tool_use_id,
+       a.task_description, NULL, a.status, 'agent_registry', a.rowid
+FROM agent_registry a WHERE a.id NOT LIKE 'main:%' AND a.end_time IS NOT NULL;
+
+CREATE VIEW v_sessions AS
+SELECT s.session_id, s.status, s.started_at, s.ended_at, s.end_reason, s.source, s.model,
+       s.last_event_at, s.project_dir,
+       (SELECT count(*) FROM hook_events e WHERE e.session_id = s.session_id) AS events,
+       (SELECT count(*) FROM agent_registry a WHERE a.session_id = s.session_id
+           AND a.id NOT LIKE 'main:%') AS subagents,
+       (SELECT count(DISTINCT c.file_path) FROM file_claims c WHERE c.session_id = s.session_id) AS files_changed,
+       (SELECT count(*) FROM error_log r WHERE r.session_id = s.session_id) AS errors,
+       (SELECT count(*) FROM hook_events e WHERE e.session_id = s.session_id
+           AND e.event_type = 'PreCompact') AS compactions
+FROM sessions s;
