@@ -7,6 +7,7 @@ seen only in hook_events/failed_paths, claims, errors, failed paths, snapshots, 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -49,23 +50,38 @@ def build_ledger(path: Path, project: str, now: float | None = None) -> sqlite3.
     insert(conn, "agent_registry", id=SUB_DONE, session_id=SID_B, agent_type="Explore",
            task_description="Find the tests", spawn_time=t(500), end_time=t(400), status="completed",
            files_changed='["tests/test_app.py"]')
-    insert(conn, "file_claims", session_id=SID_A, agent_id=None, file_path=f"{project}/src/app.py", operation="Write", timestamp=t(7000))
-    insert(conn, "file_claims", session_id=SID_A, agent_id=None, file_path=f"{project}/src/app.py", operation="Edit", timestamp=t(6900))
-    insert(conn, "file_claims", session_id=SID_B, agent_id=None, file_path=f"{project}/src/live.py", operation="Edit", timestamp=t(60))
-    insert(conn, "file_claims", session_id=SID_B, agent_id=SUB_LIVE, file_path=f"{project}/sub.txt", operation="Write", timestamp=t(30))
-    insert(conn, "file_claims", session_id=SID_B, agent_id=SUB_LIVE, file_path=f"{project}/src/contested.py", operation="Edit", timestamp=t(20))
+    main_a, main_b = f"main:{SID_A}", f"main:{SID_B}"
+    claim = lambda sid, agent, path, op, age, **kw: insert(  # noqa: E731
+        conn, "file_claims", session_id=sid, agent_id=agent, file_path=path, operation=op, timestamp=t(age),
+        status=kw.get("status", "held"), phase=kw.get("phase", "done"), released_at=kw.get("released_at"))
+    claim(SID_A, main_a, f"{project}/src/app.py", "Write", 7000, released_at=t(3600))
+    claim(SID_A, main_a, f"{project}/src/app.py", "Edit", 6900, released_at=t(3600))
+    claim(SID_B, main_b, f"{project}/src/live.py", "Edit", 60)
+    claim(SID_B, SUB_LIVE, f"{project}/sub.txt", "Write", 30)
+    claim(SID_B, SUB_LIVE, f"{project}/src/contested.py", "Edit", 20)
+    claim(SID_B, SUB_LIVE, f"{project}/src/never.py", "Write", 10, phase="failed")  # the Write call failed
     insert(conn, "failed_paths", session_id=SID_A, timestamp=t(6500), file_path=f"{project}/src/app.py",
            approach="parse dates with a regex", reason_failed="breaks on ISO weeks", context="tests/test_dates.py", still_relevant=1)
     insert(conn, "failed_paths", session_id=SID_C, timestamp=t(9000), file_path=None,
            approach="pin numpy<2", reason_failed="conflicts with pandas", still_relevant=0)
-    insert(conn, "error_log", session_id=SID_A, timestamp=t(6000), task_id="1", agent_id=None, file_path=f"{project}/src/app.py",
-           error_category="lint", error_message=f"E501 line too long; token={SECRET}", attempt_number=3, resolution="escalated_user")
+    insert(conn, "error_log", session_id=SID_A, timestamp=t(6000), task_id="1", agent_id=main_a, file_path=f"{project}/src/app.py",
+           error_category="lint", error_message=f"E501 line too long; token={SECRET}", attempt_number=3,
+           resolution="escalated_user", escalation="escalated_user", tool_name="Bash", command="ruff check src",
+           signature="ruff check src")
     insert(conn, "error_log", session_id=SID_B, timestamp=t(90), agent_id=SUB_LIVE, file_path=None,
-           error_category="runtime", error_message="Exit code 1: ModuleNotFoundError", attempt_number=1, resolution="auto_fixed")
+           error_category="runtime", error_message="Exit code 1: ModuleNotFoundError", attempt_number=1,
+           resolution="auto_fixed", resolved_at=t(80), tool_name="Bash", command="python -m app", signature="python -m app")
+    # snapshot content as snapshots.collect writes it
+    failed = [{"id": 1, "approach": "parse dates with a regex", "reason": "breaks on ISO weeks",
+               "file_path": f"{project}/src/app.py", "session_id": SID_A}]
     insert(conn, "context_snapshots", session_id=SID_A, timestamp=t(5000), snapshot_type="pre_compact",
-           content='{"request": "Add a login form", "files": ["src/app.py"]}')
+           content=json.dumps({"session_id": SID_A, "unresolved_errors": [], "failed_paths": failed,
+                               "tasks": [{"task_id": "1", "subject": "Add login form", "status": "in_progress"}],
+                               "files_touched": ["src/app.py"], "snapshot_type": "pre_compact"}))
     insert(conn, "context_snapshots", session_id=SID_A, timestamp=t(3600), snapshot_type="session_end",
-           content='{"request": "Add a login form"}')
+           content=json.dumps({"session_id": SID_A, "failed_paths": failed, "tasks": [], "files_touched": ["src/app.py"],
+                               "unresolved_errors": [{"category": "lint", "command": "ruff check src", "message": "E501"}],
+                               "snapshot_type": "session_end"}))
     insert(conn, "tasks", session_id=SID_A, task_id="1", subject="Add login form", status="completed",
            created_at=t(7100), updated_at=t(3700), completed_at=t(3700))
     insert(conn, "tasks", session_id=SID_B, task_id="1", subject="Fix flaky tests", status="in_progress",
@@ -76,6 +92,7 @@ def build_ledger(path: Path, project: str, now: float | None = None) -> sqlite3.
            verdict_json='{"ok": false}', decision="block", reason="2 tests still fail")
     events = [
         (SID_A, 7200, "SessionStart", None, None, None, "ok", None),
+        (SID_A, 7150, "UserPromptSubmit", None, None, None, "ok", None),
         (SID_A, 7001, "PreToolUse", None, "Write", "toolu_A1", "ok", None),
         (SID_A, 7000, "PostToolUse", None, "Write", "toolu_A1", "ok", None),
         (SID_A, 6001, "PreToolUse", None, "Bash", "toolu_A2", "ok", None),
@@ -93,7 +110,9 @@ def build_ledger(path: Path, project: str, now: float | None = None) -> sqlite3.
     ]
     for i, (sid, age, event, agent, tool, tuid, outcome, error) in enumerate(events):
         insert(conn, "hook_events", session_id=sid, timestamp=t(age), event_type=event, dispatcher=event,
-               payload_summary=f'{{"hook_event_name": "{event}", "tool_name": "{tool}", "cmd": "curl -H \'Authorization: Bearer {SECRET}\'"}}',
+               payload_summary=json.dumps({"hook_event_name": event, "tool_name": tool,
+                                           "cmd": f"curl -H 'Authorization: Bearer {SECRET}'",
+                                           **({"prompt": "Add a login form"} if event == "UserPromptSubmit" else {})}),
                exit_code=0, duration_ms=12 + i, event_uid=f"uid-{i}", agent_id=agent, tool_name=tool,
                tool_use_id=tuid, outcome=outcome, error=error, replayed=0)
     return conn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
@@ -21,7 +22,12 @@ def test_empty_target_gets_documented_tables_and_conventions(tmp_path):
     assert sessions[s.SID_A]["status"] == "completed" and sessions[s.SID_B]["status"] == "active"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", sessions[s.SID_A]["created_at"])
     obs = s.rows(target, "SELECT * FROM observations")
-    assert {o["type"] for o in obs} == {"file_change", "failed_attempt", "vr_check", "bugfix"}
+    # the runtime error is an incident when it happened, and a bugfix once it was auto-fixed
+    assert {o["type"] for o in obs} == {"file_change", "failed_attempt", "vr_check", "incident_near_miss", "bugfix"}
+    [fix] = [o for o in obs if o["type"] == "bugfix"]
+    assert fix["title"] == "Fixed runtime error: python -m app" and fix["session_id"] == s.SID_B
+    # a claim whose tool call failed changed nothing
+    assert not [o for o in obs if "never.py" in o["title"]]
     assert all(1 <= o["importance"] <= 5 for o in obs)
     lint = next(o for o in obs if o["type"] == "vr_check")
     assert lint["vr_type"] == "lint" and lint["importance"] == 5  # escalated to the user
@@ -37,7 +43,8 @@ def test_empty_target_gets_documented_tables_and_conventions(tmp_path):
     assert ("compaction", "hook", None, None) in kinds
     summary = s.rows(target, "SELECT * FROM session_summaries WHERE session_id = ?", (s.SID_A,))
     assert summary and summary[0]["request"] == "Add a login form"
-    assert "parse dates with a regex" in summary[-1]["failed_attempts"]
+    assert "parse dates with a regex: breaks on ISO weeks" in summary[-1]["failed_attempts"]
+    assert json.loads(summary[0]["plan_progress"]) == {"1": "in_progress"} and "Changed src/app.py" in summary[0]["completed"]
 
 
 def test_prepopulated_massu_rows_are_left_alone(tmp_path):

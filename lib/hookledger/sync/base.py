@@ -324,6 +324,9 @@ def chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str,
 
 
 Handler = Callable[["Run", Writer, dict[str, Any]], None]
+Settled = Callable[[dict[str, Any]], bool]
+# (source table, handler, full, [settled]): see Run.stream
+Step = tuple[str, Handler, bool] | tuple[str, Handler, bool, Settled]
 
 
 def per_session_main_agent(handler: Handler) -> Handler:
@@ -347,30 +350,39 @@ class Run:
     now: float = field(default_factory=time.time)
     cache: dict[str, Any] = field(default_factory=dict)  # per-run memo for adapters
 
-    def pending(self, steps: Sequence[tuple[str, Handler, bool]]) -> int:
+    def pending(self, steps: Sequence[Step]) -> int:
         """How many source rows this run will look at (for the progress bar)."""
-        return sum(self.ledger.count(t, 0 if full else self.cursor(t)) for t, _, full in steps)
+        return sum(self.ledger.count(step[0], 0 if step[2] else self.cursor(step[0])) for step in steps)
 
     def cursor(self, source_table: str) -> int:
         return self.ledger.cursor(self.name, self.target_db, source_table)
 
-    def stream(self, source_table: str, handler: Handler, *, full: bool = False) -> None:
+    def stream(self, source_table: str, handler: Handler, *, full: bool = False,
+               settled: Settled | None = None) -> None:
         """Feed source rows after the cursor (all of them when `full`) to `handler` in batches.
 
         `full` is for state tables (sessions, agents, tasks) whose rows change in place: they
         are re-read each run and written with upsert(), which writes nothing when unchanged.
-        The cursor moves only after the target committed: a crash in between replays the
-        batch, and the keyed writes turn the replay into no-ops.
+        `settled` is for log tables whose newest rows may still change (a claim until its
+        tool call finishes, an error until it is fixed or abandoned): the cursor stops before
+        the first unsettled row, so the next run reads it again. The cursor moves only after
+        the target committed: a crash in between replays the batch, and the keyed writes
+        turn the replay into no-ops.
         """
         after = 0 if full else self.cursor(source_table)
+        held: int | None = None  # rowid of the first row that may still change
         for batch in chunks(self.ledger.rows(source_table, after), BATCH_SIZE):
             counts = self.target.transaction(lambda w: [handler(self, w, row) for row in batch])
             self.report.merge(counts)
-            if not full and not self.dry_run:
-                self.ledger.set_cursor(self.name, self.target_db, source_table, batch[-1]["_rowid"])
+            if settled is not None and held is None:
+                held = next((r["_rowid"] for r in batch if not settled(r)), None)
+            last = batch[-1]["_rowid"] if held is None else held - 1
+            if not full and not self.dry_run and last > after:
+                self.ledger.set_cursor(self.name, self.target_db, source_table, last)
+                after = last
             if self.progress:
                 self.progress(len(batch))
 
-    def run_steps(self, steps: Sequence[tuple[str, Handler, bool]]) -> None:
-        for source_table, handler, full in steps:
-            self.stream(source_table, handler, full=full)
+    def run_steps(self, steps: Sequence[Step]) -> None:
+        for source_table, handler, full, *settled in steps:
+            self.stream(source_table, handler, full=full, settled=settled[0] if settled else None)

@@ -13,7 +13,8 @@ import os
 from typing import Any
 
 from hookledger.events import main_agent_id
-from hookledger.sync.base import Run, Writer, per_session_main_agent, clean, iso_z, iso_z_at, seconds, stable_id, to_json
+from hookledger.sync.base import Run, Writer, clean, iso_z, iso_z_at, per_session_main_agent, seconds, stable_id, to_json
+from hookledger.sync.source import claim_done, claim_released, error_settled
 
 NAME = "flightdeck"
 LOCK_TTL_S = 300
@@ -129,53 +130,98 @@ def _ensure_agent(run: Run, w: Writer, session_id: str | None, agent_id: str | N
 def _activity(run: Run, w: Writer, agent: dict[str, Any], action: str, ts: str | None, summary: str,
               details: dict[str, Any]) -> None:
     w.insert("activity_log", {"agent_id": agent["id"], "agent_role": role(agent), "action_type": action,
+                              "project_id": project_id(run),
                               "summary": clean(summary, 500), "timestamp": iso_z(ts),
                               "details": to_json({"source": "hookledger", "session_id": agent.get("session_id"),
                                                   **details})}, _ACTIVITY_KEY)
 
 
+def claim_window(run: Run) -> float:
+    """How long a claim stays live without its agent ending: the project's claims.window_seconds."""
+    if "claim_window" not in run.cache:
+        from hookledger.config import get, load
+
+        window = get(load(run.project_dir), "claims.window_seconds") if run.project_dir else None
+        run.cache["claim_window"] = float(window) if isinstance(window, (int, float)) and window >= 0 else 600.0
+    return run.cache["claim_window"]
+
+
 def _lock(run: Run, w: Writer, agent: dict[str, Any], claim: dict[str, Any]) -> None:
-    """A live claim becomes the agent's lock; another agent's live lock is never taken."""
-    acquired = seconds(claim.get("timestamp"))
-    ttl = float(run.config.get("lock_ttl_seconds") or LOCK_TTL_S)
-    if acquired is None or acquired + ttl <= run.now or agent.get("status") != "running":
-        w.skip("file_locks")  # expired or released at the end of its session: nothing to hold
+    """A live claim becomes the agent's lock; another agent's live lock is never taken.
+
+    Live means what hookledger itself means (claims.v_file_owners): a `held` claim, not yet
+    released, of an agent still running, within the claim window; the lock then expires
+    the target's TTL after it was taken. When the claim is released (its agent ended), the
+    lock we wrote ends then too: its expires_at moves back to the release time, which the
+    server reads as free. Nothing is deleted.
+    """
+    if claim.get("status") not in (None, "held") or claim.get("phase") == "failed":
+        w.skip("file_locks")  # shared claims and failed calls never held the file
         return
-    row = w.fit("file_locks", {"file_path": claim["file_path"], "agent_id": agent["id"], "agent_role": role(agent),
+    path, acquired = claim["file_path"], seconds(claim.get("timestamp"))
+    existing = w.find("file_locks", {"file_path": path})
+    ours = existing is not None and existing.get("agent_id") == agent["id"]
+    if acquired is None:
+        w.skip("file_locks")
+        return
+    released = seconds(claim.get("released_at")) if claim.get("released_at") else None
+    if released is not None or agent.get("status") != "running":
+        end = released if released is not None else seconds(agent.get("end_time"))
+        held_until = seconds(existing.get("expires_at")) if ours else None
+        if ours and end is not None and held_until is not None and held_until > end \
+                and (seconds(existing.get("acquired_at")) or 0) <= end:
+            w.conn.execute("UPDATE file_locks SET expires_at = ? WHERE file_path = ? AND agent_id = ?",
+                           (iso_z_at(end), path, agent["id"]))
+            w.count("updated", "file_locks")
+        return
+    ttl = float(run.config.get("lock_ttl_seconds") or LOCK_TTL_S)
+    if acquired + claim_window(run) <= run.now or acquired + ttl <= run.now:
+        w.skip("file_locks")  # out of its window: nothing to hold
+        return
+    row = w.fit("file_locks", {"file_path": path, "agent_id": agent["id"], "agent_role": role(agent),
+                               "project_id": project_id(run),
                                "reason": clean(f"{claim.get('operation') or 'Edit'} (hookledger claim)"),
-                               "acquired_at": iso_z(claim["timestamp"]),
-                               "expires_at": iso_z_at(acquired + ttl)})
-    existing = w.find("file_locks", {"file_path": claim["file_path"]})
+                               "acquired_at": iso_z(claim["timestamp"]), "expires_at": iso_z_at(acquired + ttl)})
     if existing is None:
         w.insert("file_locks", row, ("file_path",))
         return
-    theirs = existing.get("agent_id") != agent["id"]
     held_until = seconds(existing.get("expires_at"))
-    if theirs and (held_until is None or held_until > run.now):
-        w.skip("file_locks")
+    if not ours and (held_until is None or held_until > run.now):
+        w.skip("file_locks")  # another agent's live lock
         return
-    if existing.get("expires_at") == row["expires_at"] and not theirs:
-        return
+    if ours and (seconds(existing.get("acquired_at")) or 0) >= acquired:
+        return  # already ours from this claim or a newer one
     sets = ", ".join(f"[{k}] = ?" for k in row if k != "file_path")
     w.conn.execute(f"UPDATE file_locks SET {sets} WHERE file_path = ?",
-                   [v for k, v in row.items() if k != "file_path"] + [claim["file_path"]])
+                   [v for k, v in row.items() if k != "file_path"] + [path])
     w.count("updated", "file_locks")
 
 
 def _claim(run: Run, w: Writer, c: dict[str, Any]) -> None:
     agent = _ensure_agent(run, w, c.get("session_id"), c.get("agent_id"))
-    _activity(run, w, agent, "file_edit", c.get("timestamp"), f"{c.get('operation') or 'Edit'} {c['file_path']}",
-              {"file_path": c["file_path"], "operation": c.get("operation")})
+    if claim_done(c):
+        _activity(run, w, agent, "file_edit", c.get("timestamp"), f"{c.get('operation') or 'Edit'} {c['file_path']}",
+                  {"file_path": c["file_path"], "operation": c.get("operation"), "claim": c.get("status") or "held"})
     _lock(run, w, agent, c)
 
 
 def _error(run: Run, w: Writer, e: dict[str, Any]) -> None:
+    """The error when it happened (with the escalation it reached then), and its resolution
+    as a second entry once it is fixed or abandoned."""
     agent = _ensure_agent(run, w, e.get("session_id"), e.get("agent_id"))
+    what = e.get("command") or e.get("tool_name")
     where = f" in {e['file_path']}" if e.get("file_path") else ""
-    _activity(run, w, agent, "error", e.get("timestamp"),
-              f"{e.get('error_category') or 'error'} error{where}: {e.get('error_message') or ''}",
-              {"file_path": e.get("file_path"), "category": e.get("error_category"),
-               "attempt": e.get("attempt_number"), "resolution": e.get("resolution")})
+    label = f"{e.get('error_category') or 'runtime'} error" + (f" ({what})" if what else "") + where
+    escalation = e.get("escalation") if "escalation" in e else None
+    _activity(run, w, agent, "error", e.get("timestamp"), f"{label}: {e.get('error_message') or ''}",
+              {"file_path": e.get("file_path"), "category": e.get("error_category"), "tool_name": e.get("tool_name"),
+               "command": e.get("command"), "signature": e.get("signature"), "attempt": e.get("attempt_number"),
+               "escalation": escalation})
+    resolution = e.get("resolution")
+    if resolution in ("auto_fixed", "abandoned"):
+        _activity(run, w, agent, "error_resolved" if resolution == "auto_fixed" else "error_abandoned",
+                  e.get("resolved_at") or e.get("timestamp"), f"{label}: {resolution.replace('_', ' ')}",
+                  {"resolution": resolution, "attempt": e.get("attempt_number"), "signature": e.get("signature")})
 
 
 def _task(run: Run, w: Writer, t: dict[str, Any]) -> None:
@@ -206,8 +252,8 @@ def steps(run: Run) -> list[tuple[str, Any, bool]]:
     return [
         ("sessions", per_session_main_agent(_agent), True),
         ("agent_registry", _agent, True),
-        ("file_claims", _claim, False),
-        ("error_log", _error, False),
+        ("file_claims", _claim, False, claim_released),
+        ("error_log", _error, False, error_settled),
         ("tasks", _task, True),
         ("llm_verdicts", _verdict, False),
     ]

@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from hookledger.sync.base import Run, Writer, clean, iso_z, to_json, unix_s
-from hookledger.sync.source import loads
+from hookledger.sync.source import claim_done, claim_settled, error_settled, loads
 
 NAME = "massu"
 
@@ -87,8 +87,10 @@ CREATE INDEX IF NOT EXISTS idx_audit_log_session ON audit_log(session_id);
 """,
 }
 
+VR_CATEGORIES = ("lint", "type", "test", "build")  # a failed verification step
 SESSION_STATUS = {"active": "active", "ended": "completed", "abandoned": "abandoned"}
 _OBS_KEY = ("session_id", "type", "title", "created_at_epoch", "created_at")
+_SUMMARY_KEY = ("session_id", "created_at_epoch", "created_at", "request", "completed", "failed_attempts")
 _AUDIT_KEY = ("session_id", "event_type", "actor", "file_path", "timestamp", "metadata")
 
 
@@ -148,13 +150,19 @@ def change_type(operation: str | None) -> str:
 
 
 def _claim(run: Run, w: Writer, c: dict[str, Any]) -> None:
+    """A completed change (phase done) is a file_change observation and a code_change audit row;
+    a change whose tool call failed is neither. A `shared` claim went ahead despite a holder."""
+    if not claim_done(c):
+        return
     agent = run.ledger.agent(c.get("session_id"), c.get("agent_id"))
+    shared = " (while another agent held it)" if c.get("status") == "shared" else ""
     _observation(run, w, c, type_="file_change", title=f"{c.get('operation') or 'Change'} {c['file_path']}",
-                 text=f"{agent['id']} ({agent.get('agent_type') or 'agent'}) changed {c['file_path']}",
-                 importance=2, files=[c["file_path"]])
+                 text=f"{agent['id']} ({agent.get('agent_type') or 'agent'}) changed {c['file_path']}{shared}",
+                 importance=3 if shared else 2, files=[c["file_path"]])
     _audit(run, w, c, event_type="code_change", actor="ai" if agent.get("is_main") else "agent",
            file_path=c["file_path"], change_type=change_type(c.get("operation")), approval_status="auto_approved",
-           metadata=to_json({"source": "hookledger", "agent_id": agent["id"], "operation": c.get("operation")}))
+           metadata=to_json({"source": "hookledger", "agent_id": agent["id"], "operation": c.get("operation"),
+                             "claim": c.get("status") or "held"}))
 
 
 def _failed_path(run: Run, w: Writer, f: dict[str, Any]) -> None:
@@ -164,27 +172,38 @@ def _failed_path(run: Run, w: Writer, f: dict[str, Any]) -> None:
 
 
 def error_importance(e: dict[str, Any]) -> int:
-    """1-5: escalations matter most, a fixed first-attempt error least."""
-    resolution = e.get("resolution") or ""
-    if resolution == "escalated_user":
+    """1-5 from how far the error was escalated (fixed when it happened, unlike resolution)."""
+    level = e.get("escalation") if "escalation" in e else e.get("resolution")
+    if level == "escalated_user":
         return 5
-    if resolution in ("escalated_research", "abandoned"):
+    if level == "escalated_research":
         return 4
-    if resolution == "auto_fixed":
-        return 2
-    return 3 + (1 if (e.get("attempt_number") or 1) >= 3 else 0)
+    return 4 if (e.get("attempt_number") or 1) >= 3 else 3
+
+
+def _error_title(e: dict[str, Any]) -> str:
+    what = e.get("command") or e.get("tool_name")
+    title = f"{e.get('error_category') or 'runtime'} error" + (f": {what}" if what else "")
+    return title + (f" in {e['file_path']}" if e.get("file_path") else "")
 
 
 def _error(run: Run, w: Writer, e: dict[str, Any]) -> None:
-    category = e.get("error_category") or "error"
+    """The failure when it happened, and, once auto-fixed, the fix as a bugfix observation.
+
+    The error's observation carries only what never changes (its type comes from the
+    category, its importance from the escalation reached), so an error synced while open and
+    again after its fix stays one observation.
+    """
+    category = e.get("error_category") or "runtime"
+    type_, vr = ("vr_check", category) if category in VR_CATEGORIES else ("incident_near_miss", None)
+    title = _error_title(e)
+    _observation(run, w, e, type_=type_, title=title, text=e.get("error_message"), importance=error_importance(e),
+                 files=[e.get("file_path")], vr_type=vr)
     if e.get("resolution") == "auto_fixed":
-        type_, vr = "bugfix", None
-    elif category in ("lint", "type", "test", "build"):
-        type_, vr = "vr_check", category  # a failed verification step
-    else:
-        type_, vr = "incident_near_miss", None
-    _observation(run, w, e, type_=type_, title=f"{category} error" + (f" in {e['file_path']}" if e.get("file_path") else ""),
-                 text=e.get("error_message"), importance=error_importance(e), files=[e.get("file_path")], vr_type=vr)
+        fixed = {**e, "timestamp": e.get("resolved_at") or e.get("timestamp")}
+        _observation(run, w, fixed, type_="bugfix", title=f"Fixed {title}",
+                     text=f"The next run of the same call succeeded after {e.get('attempt_number') or 1} failed attempt(s).",
+                     importance=2, files=[e.get("file_path")])
 
 
 def _verdict(run: Run, w: Writer, v: dict[str, Any]) -> None:
@@ -195,28 +214,60 @@ def _verdict(run: Run, w: Writer, v: dict[str, Any]) -> None:
                              "decision": v.get("decision")}))
 
 
+def _lines(items: list[str]) -> str | None:
+    return clean("\n".join(i for i in items if i)) or None
+
+
+def _completed_tasks(run: Run, session_id: str, ts: str) -> list[dict[str, Any]]:
+    if not run.ledger.has("tasks"):
+        return []
+    return run.ledger.query("SELECT task_id, subject FROM tasks WHERE session_id = ? AND status = 'completed'"
+                            " AND coalesce(completed_at, updated_at, created_at, '') <= ? ORDER BY rowid", (session_id, ts))
+
+
+def _summary_row(run: Run, snap: dict[str, Any], content: dict[str, Any]) -> dict[str, Any]:
+    """A session summary from one snapshot (the JSON snapshots.collect writes).
+
+    Everything comes from the snapshot itself or from ledger facts fixed before it was taken
+    (the first prompt, tasks completed by then), so re-reading it yields the same row.
+    """
+    sid, ts = snap["session_id"], snap.get("timestamp") or ""
+    listed = lambda key: [x for x in content.get(key) or [] if isinstance(x, dict)]  # noqa: E731
+    done = _completed_tasks(run, sid, ts)
+    open_tasks = listed("tasks")
+    files = [f for f in content.get("files_touched") or [] if isinstance(f, str)]
+    failed = [f"{f.get('approach')}: {f.get('reason')}" if f.get("reason") else str(f.get("approach"))
+              for f in listed("failed_paths") if f.get("approach") and f.get("session_id") in (sid, None)]
+    errors = [f"{e.get('category') or 'runtime'} error ({e.get('command') or e.get('tool') or e.get('file_path') or '?'}):"
+              f" {e.get('message') or ''}".strip() for e in listed("unresolved_errors")]
+    progress = {t["task_id"]: "completed" for t in done}
+    progress.update({str(t.get("task_id")): t.get("status") or "pending" for t in open_tasks if t.get("task_id")})
+    return {
+        "session_id": sid, "request": clean(run.ledger.first_prompt(sid), 10_000),
+        "completed": _lines([f"Task {t['task_id']}: {t['subject'] or ''}".strip() for t in done]
+                            + [f"Changed {f}" for f in files]),
+        "failed_attempts": _lines(failed + errors),
+        "next_steps": _lines([f"Task {t.get('task_id')} ({t.get('status') or 'pending'}): {t.get('subject') or ''}"
+                              for t in open_tasks]),
+        "files_modified": to_json(files),
+        "plan_progress": to_json(progress),
+        "created_at": iso_z(ts), "created_at_epoch": unix_s(ts),
+    }
+
+
 def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
+    """Each snapshot becomes a session summary (post_compact repeats its pre_compact: skipped);
+    a pre_compact snapshot is also the session's compaction in the audit log."""
     sid = snap.get("session_id")
     if not _ensure_session(run, w, sid):
         w.skip("session_summaries")
         return
-    content = loads(snap.get("content"))
-    content = content if isinstance(content, dict) else {}
-    ts = snap.get("timestamp") or ""
-    tasks = run.ledger.query("SELECT task_id, subject, status FROM tasks WHERE session_id = ? AND "
-                             "coalesce(created_at, '') <= ? ORDER BY rowid", (sid, ts)) if run.ledger.has("tasks") else []
-    failed = run.ledger.query("SELECT approach FROM failed_paths WHERE session_id = ? AND coalesce(timestamp, '') <= ?"
-                              " ORDER BY id", (sid, ts)) if run.ledger.has("failed_paths") else []
-    request = next((content[k] for k in ("request", "last_prompt", "prompt", "goal") if content.get(k)), None)
-    completed = "\n".join(t["subject"] or t["task_id"] for t in tasks if t["status"] == "completed")
-    w.insert("session_summaries", {
-        "session_id": sid, "request": clean(request if isinstance(request, str) else None if request is None else to_json(request)),
-        "completed": clean(completed or content.get("completed")),
-        "failed_attempts": clean("\n".join(f["approach"] for f in failed if f["approach"])) or None,
-        "plan_progress": to_json({t["task_id"]: t["status"] for t in tasks}),
-        "created_at": iso_z(ts), "created_at_epoch": unix_s(ts),
-    }, ("session_id", "created_at_epoch", "created_at", "request", "failed_attempts"))  # stable on a replay
-    if snap.get("snapshot_type") == "pre_compact":
+    kind = snap.get("snapshot_type")
+    if kind != "post_compact":
+        content = loads(snap.get("content"))
+        row = _summary_row(run, snap, content if isinstance(content, dict) else {})
+        w.insert("session_summaries", row, _SUMMARY_KEY)
+    if kind == "pre_compact":
         _audit(run, w, snap, event_type="compaction", actor="hook",
                metadata=to_json({"source": "hookledger", "snapshot_type": "pre_compact"}))
 
@@ -224,9 +275,9 @@ def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
 def steps(run: Run) -> list[tuple[str, Any, bool]]:
     return [
         ("sessions", _session, True),
-        ("file_claims", _claim, False),
+        ("file_claims", _claim, False, claim_settled),
         ("failed_paths", _failed_path, False),
-        ("error_log", _error, False),
+        ("error_log", _error, False, error_settled),
         ("llm_verdicts", _verdict, False),
         ("context_snapshots", _snapshot, False),
     ]

@@ -101,8 +101,34 @@ class Ledger:
                                       "_rowid": 0}
                     elif not found[sid].get("started_at"):
                         found[sid]["started_at"] = r["first"]
+            for sid, model in self._transcript_models().items():
+                if sid in found and not found[sid].get("model"):
+                    found[sid] = {**found[sid], "model": model}  # SessionStart often omits it
             self._sessions = found
         return self._sessions
+
+    def _transcript_models(self) -> dict[str, str]:
+        """session_id -> the model most of its transcript's messages came from (m004)."""
+        if not self.has("transcript_usage"):
+            return {}
+        out: dict[str, str] = {}
+        for r in self.conn.execute("SELECT session_id, model, count(*) AS n FROM transcript_usage"
+                                   " WHERE model IS NOT NULL AND model != '' AND model NOT LIKE '<%'"
+                                   " GROUP BY session_id, model ORDER BY session_id, n DESC, model"):
+            out.setdefault(r["session_id"], r["model"])
+        return out
+
+    def first_prompt(self, session_id: str) -> str | None:
+        """The session's first user prompt (from its UserPromptSubmit audit row), if recorded."""
+        if not self.has("hook_events"):
+            return None
+        for r in self.conn.execute("SELECT payload_summary FROM hook_events WHERE session_id = ?"
+                                   " AND event_type = 'UserPromptSubmit' ORDER BY id", (session_id,)):
+            summary = loads(r[0])
+            prompt = summary.get("prompt") if isinstance(summary, dict) else None
+            if isinstance(prompt, str) and prompt.strip():
+                return prompt
+        return None
 
     def session(self, session_id: str) -> dict[str, Any]:
         return self.sessions().get(session_id) or {"session_id": session_id, "status": "active", "_rowid": 0}
@@ -156,6 +182,31 @@ class Ledger:
             "INSERT INTO sync_cursors (target, target_db, source_table, last_id, updated_at) VALUES (?,?,?,?,?)"
             " ON CONFLICT(target, target_db, source_table) DO UPDATE SET last_id=excluded.last_id,"
             " updated_at=excluded.updated_at", (target, target_db, source_table, int(last_id), utc_now()))
+
+
+# ---------------------------------------------------------------- settled rows
+# Rows that still change in place hold a step's cursor back (base.Run.stream), so the next
+# sync reads them again. Columns an older ledger lacks count as settled.
+
+
+def claim_done(c: dict[str, Any]) -> bool:
+    """The claimed change happened: its tool call completed (no phase before m003)."""
+    return c.get("phase") in (None, "done")
+
+
+def claim_settled(c: dict[str, Any]) -> bool:
+    """Its tool call finished, or its agent ended (which releases the claim)."""
+    return c.get("phase") != "requested" or c.get("released_at") is not None
+
+
+def claim_released(c: dict[str, Any]) -> bool:
+    """A `held` claim stays open until its agent ends; a shared one never was a lock."""
+    return "released_at" not in c or c.get("released_at") is not None or c.get("status") not in (None, "held")
+
+
+def error_settled(e: dict[str, Any]) -> bool:
+    """Auto-fixed or abandoned (m004 sets resolved_at then); before m004 errors never changed."""
+    return "resolved_at" not in e or e.get("resolution") in ("auto_fixed", "abandoned")
 
 
 def loads(text: Any) -> Any:
