@@ -118,6 +118,13 @@ def build_ledger(path: Path, project: str, now: float | None = None) -> sqlite3.
     return conn
 
 
+def iso_z_at_ts(ts: str) -> str:
+    """A ledger timestamp as the 'Z' text the ISO targets store."""
+    from hookledger.sync.base import iso_z
+
+    return iso_z(ts) or ""
+
+
 def target_conn(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path))
     conn.row_factory = sqlite3.Row

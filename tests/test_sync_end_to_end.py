@@ -190,6 +190,15 @@ def check_teamx(path: Path, ledger: Path, project: Path) -> None:
     assert all(isinstance(e["created_at"], int) and e["created_at"] > 10**12 and isinstance(e["id"], str) for e in events)
     [bash_error] = [t for t in s.rows(path, "SELECT * FROM tool_calls WHERE status = 'error' AND tool_name = 'Bash'")]
     assert "nonexistent-dir-xyz" in bash_error["input_json"]
+    # every tool call hangs from its session's run, which carries the transcript's model and tokens
+    runs = {r["id"]: r for r in s.rows(path, "SELECT * FROM runs")}
+    assert {t["run_id"] for t in s.rows(path, "SELECT run_id FROM tool_calls")} <= set(runs)
+    a_run = runs[bash_error["run_id"]]
+    tokens = ledger_rows(ledger, "SELECT model, sum(output_tokens) AS out FROM transcript_usage WHERE session_id = ?",
+                         (A_BASIC,))[0]
+    assert a_run["model"] == tokens["model"] and a_run["status"] == "success" and a_run["cost_usd"] == "0"
+    if "completion_tokens" in a_run:
+        assert a_run["completion_tokens"] == tokens["out"]
     assert {r["session_id"] for r in s.rows(path, "SELECT session_id FROM runtime_heartbeats")} <= {r["id"] for r in rts}
     active = s.rows(path, "SELECT ticket_id, count(*) AS n FROM ticket_checkouts WHERE status = 'active' GROUP BY ticket_id")
     assert all(r["n"] == 1 for r in active)

@@ -68,3 +68,27 @@ def test_dry_run_writes_nothing(tmp_path):
 def test_interrupted_sync_resumes_without_duplicates(tmp_path, monkeypatch):
     ledger, project = s.setup(tmp_path)
     s.check_resume("flightdeck", ledger, tmp_path / "fd.db", project, tmp_path, monkeypatch)
+
+
+def test_lock_ends_when_its_claim_is_released(tmp_path):
+    import sqlite3
+
+    from hookledger.timeutil import parse_utc
+
+    ledger, project = s.setup(tmp_path)
+    target = tmp_path / "flightdeck.db"
+    s.run("flightdeck", ledger, target, project)
+    [lock] = s.rows(target, "SELECT * FROM file_locks WHERE file_path LIKE '%/sub.txt'")
+    assert lock["agent_id"] == s.SUB_LIVE and parse_utc(lock["expires_at"].replace("T", " ").rstrip("Z")) > time.time()
+    released = s.ago(1)
+    conn = sqlite3.connect(str(ledger))  # SubagentStop: the agent completes and its claims are released
+    conn.execute("UPDATE agent_registry SET status = 'completed', end_time = ? WHERE id = ?", (released, s.SUB_LIVE))
+    conn.execute("UPDATE file_claims SET released_at = ? WHERE agent_id = ?", (released, s.SUB_LIVE))
+    conn.commit()
+    conn.close()
+    report = s.run("flightdeck", ledger, target, project)
+    assert report.updated.get("file_locks") == 2  # sub.txt and contested.py; the row stays, now expired
+    [lock] = s.rows(target, "SELECT * FROM file_locks WHERE file_path LIKE '%/sub.txt'")
+    assert lock["agent_id"] == s.SUB_LIVE and lock["expires_at"] == s.iso_z_at_ts(released)
+    done = s.run("flightdeck", ledger, target, project)
+    assert done.inserted == {} and done.updated == {}

@@ -110,3 +110,21 @@ def test_locked_target_is_retried(tmp_path):
     assert time.monotonic() - started >= 0.25  # it waited for the lock instead of failing
     assert report.inserted == {}  # everything was already there: keyed writes de-duplicate
     holder.close()
+
+
+def test_error_fixed_after_a_sync_becomes_a_bugfix_once(tmp_path):
+    ledger, project = s.setup(tmp_path)
+    target = tmp_path / "memory.db"
+    conn = sqlite3.connect(str(ledger))
+    s.insert(conn, "error_log", session_id=s.SID_B, timestamp=s.ago(40), agent_id=f"main:{s.SID_B}", error_category="test",
+             error_message="2 failed", attempt_number=1, tool_name="Bash", command="make check", signature="make check")
+    conn.commit()
+    s.run("massu", ledger, target, project)  # the error is still open
+    titles = lambda: sorted(o["title"] for o in s.rows(target, "SELECT title FROM observations WHERE title LIKE '%make check%'"))  # noqa: E731
+    assert titles() == ["test error: make check"]
+    conn.execute("UPDATE error_log SET resolution = 'auto_fixed', resolved_at = ? WHERE command = 'make check'", (s.ago(5),))
+    conn.commit()
+    conn.close()
+    s.run("massu", ledger, target, project)  # the open error held the cursor: its fix arrives
+    assert titles() == ["Fixed test error: make check", "test error: make check"]
+    assert s.run("massu", ledger, target, project).inserted == {}

@@ -269,9 +269,48 @@ def runtime_session_id(session_id: str) -> str:
     return stable_id("rts", session_id)
 
 
+def run_id(session_id: str) -> str:
+    return stable_id("run", session_id)
+
+
+RUN_STATUS = {"active": "running", "ended": "success", "abandoned": "cancelled"}
+
+
+def _usage(run: Run, session_id: str) -> dict[str, int]:
+    """Token totals of the session's transcript (m004) and its finished tool calls."""
+    out = {"prompt_tokens": 0, "completion_tokens": 0, "tool_calls_count": 0}
+    if run.ledger.has("transcript_usage"):
+        [row] = run.ledger.query("SELECT coalesce(sum(input_tokens + cache_creation_input_tokens"
+                                 " + cache_read_input_tokens), 0) AS p, coalesce(sum(output_tokens), 0) AS c"
+                                 " FROM transcript_usage WHERE session_id = ?", (session_id,))
+        out.update(prompt_tokens=row["p"], completion_tokens=row["c"])
+    if run.ledger.has("hook_events"):
+        out["tool_calls_count"] = run.ledger.query(
+            "SELECT count(*) AS n FROM hook_events WHERE session_id = ? AND event_type IN"
+            " ('PostToolUse', 'PostToolUseFailure')", (session_id,))[0]["n"]
+    return out
+
+
+def _run_row(run: Run, w: Writer, s: dict[str, Any], started: int, *, only_insert: bool) -> str:
+    """The session as one Team-X run (LLM telemetry): tool_calls hang from it. Cost is not
+    priced here: '0' as a decimal string, as Team-X stores money."""
+    ended = unix_ms(s.get("ended_at"))
+    row = {"id": run_id(s["session_id"]), "employee_id": run.cache["employee_id"], "provider": "anthropic",
+           "model": s.get("model") or "unknown", **_usage(run, s["session_id"]), "latency_ms": 0, "cost_usd": "0",
+           "started_at": started, "ended_at": ended, "status": RUN_STATUS.get(s.get("status") or "", "running"),
+           "kind": "agentic"}
+    if only_insert:
+        w.insert("runs", row, ("id",))
+    else:
+        w.upsert("runs", row, ("id",), ("model", "prompt_tokens", "completion_tokens", "tool_calls_count", "ended_at",
+                                        "status"))
+    return row["id"]
+
+
 def _runtime_session(run: Run, w: Writer, s: dict[str, Any], *, only_insert: bool = False) -> str:
     started = unix_ms(s.get("started_at")) or unix_ms(s.get("last_event_at")) or int(run.now * 1000)
     last = unix_ms(s.get("last_event_at")) or started
+    _run_row(run, w, s, started, only_insert=only_insert)
     row = {"id": runtime_session_id(s["session_id"]), "company_id": run.cache["company_id"],
            "employee_id": run.cache["employee_id"], "adapter_kind": ADAPTER_KIND,
            "status": SESSION_STATUS.get(s.get("status") or "", "working"),
@@ -289,6 +328,11 @@ def _runtime_session(run: Run, w: Writer, s: dict[str, Any], *, only_insert: boo
 
 def _ensure_runtime_session(run: Run, w: Writer, session_id: str) -> str:
     return _runtime_session(run, w, run.ledger.session(session_id), only_insert=True)
+
+
+def _session(run: Run, w: Writer, row: dict[str, Any]) -> None:
+    """A sessions row, completed by the reader (the transcript's model when SessionStart had none)."""
+    _runtime_session(run, w, {**row, **run.ledger.session(row["session_id"])})
 
 
 # ---------------------------------------------------------------- hook events
@@ -337,7 +381,7 @@ def _tool_call(run: Run, w: Writer, e: dict[str, Any], rts: str, created: int) -
         started = unix_ms(pre[0]["timestamp"]) if pre else None
         latency = max(0, created - started) if started else 0
     w.insert("tool_calls", {"id": stable_id("tool", e["session_id"], e.get("tool_use_id") or e.get("event_uid") or e["_rowid"]),
-                            "run_id": rts, "tool_name": e.get("tool_name") or "unknown",
+                            "run_id": run_id(e["session_id"]), "tool_name": e.get("tool_name") or "unknown",
                             "input_json": clean(e.get("payload_summary") or "{}", TOOL_INPUT_MAX),
                             "latency_ms": latency, "status": status, "error": clean(e.get("error")),
                             "created_at": created}, ("id",))
@@ -383,7 +427,8 @@ def _task(run: Run, w: Writer, t: dict[str, Any]) -> None:
     ended = unix_ms(t.get("completed_at")) or touched
     w.upsert("ticket_checkouts", {
         "id": checkout_id, "company_id": ticket.get("company_id") or run.cache["company_id"], "ticket_id": ticket["id"],
-        "employee_id": run.cache["employee_id"], "runtime_session_id": rts, "status": state, "claimed_at": claimed,
+        "employee_id": run.cache["employee_id"], "runtime_session_id": rts, "run_id": run_id(t["session_id"]),
+        "status": state, "claimed_at": claimed,
         "last_heartbeat_at": touched, "expires_at": touched + LEASE_MS,
         "released_at": None if state == "active" else ended,
         "release_reason": {"active": None, "expired": "session ended", "completed": "task completed",
@@ -394,7 +439,7 @@ def _task(run: Run, w: Writer, t: dict[str, Any]) -> None:
 
 def steps(run: Run) -> list[tuple[str, Any, bool]]:
     return [
-        ("sessions", _runtime_session, True),
+        ("sessions", _session, True),
         ("hook_events", _event, False),
         ("tasks", _task, True),
     ]
