@@ -4,7 +4,7 @@
 -- Starts from the original hooks' schema (seed 003), upgraded in place; PRAGMA user_version
 -- counts the migrations applied (recorded by name in _sqlite_migrations). Connections set: PRAGMA journal_mode = WAL; busy_timeout first.
 
-PRAGMA user_version = 7;
+PRAGMA user_version = 8;
 
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
@@ -113,7 +113,7 @@ task_id TEXT,
 verdict_json TEXT, -- raw JSON response from LLM
 decision TEXT, -- 'allow' or 'block'
 reason TEXT -- explanation if blocked
-);
+, "source" TEXT);
 
 CREATE TABLE project_state (
 key TEXT PRIMARY KEY,
@@ -161,7 +161,7 @@ CREATE TABLE tasks (
     agent_id TEXT,
     created_at TEXT DEFAULT (datetime('now')),
     updated_at TEXT,
-    completed_at TEXT,
+    completed_at TEXT, "status_reason" TEXT,
     PRIMARY KEY (session_id, task_id)
 );
 
@@ -242,6 +242,8 @@ CREATE INDEX idx_snapshots_type ON context_snapshots(snapshot_type);
 CREATE INDEX idx_spawns_session_type ON agent_spawns(session_id, subagent_type, agent_id);
 
 CREATE INDEX idx_verdicts_session ON llm_verdicts(session_id);
+
+CREATE INDEX idx_verdicts_task ON llm_verdicts(session_id, task_id);
 
 CREATE VIEW v_claim_conflicts AS
 SELECT k.id, k.timestamp, k.session_id, k.file_path, k.agent_id, r.agent_type AS agent_type,

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 # SessionEnd hooks share a 1.5 s budget in Claude Code; everything else has far more.
 HARD_DEADLINE_S = {"SessionEnd": 1.2}
 DEFAULT_DEADLINE_S = 8.0
+# prepare_<event> steps (e.g. the TaskCompleted gate's checks) run under their own, longer
+# watchdog: inside TaskCompleted's installed 600 s hook timeout; they bound themselves below it.
+PREPARE_DEADLINE_S = 570.0
 SESSION_END_BUSY_MS = 400
 REPLAY_BUDGET_S = 0.25
 HUGE_INPUT = 4 << 20  # inputs this large are recorded, and noted in the debug log
@@ -55,6 +58,11 @@ class Run:
         self.error: str | None = None
         self.summary = ""
         self.done = False
+        self.deadline = DEFAULT_DEADLINE_S
+        self.watchdog = False  # True once _arm_watchdog installed the SIGALRM handler
+        self.config: dict[str, Any] | None = None  # loaded by _prepare when a prepare step needs it
+        self.prepared: dict[str, Any] = {}
+        self.prepare_failures: list[tuple[str, Exception]] = []
 
     def elapsed_ms(self) -> int:
         return int((time.perf_counter() - self.started) * 1000)
@@ -146,8 +154,9 @@ def _apply(conn: sqlite3.Connection, run: Run, *, replay: bool) -> Output:
         return Output()
     decision, failures = run_handlers(
         conn, {"event": Event(run.event, run.data), "now": run.now, "project_dir": run.project,
-               "db_path": run.db, "replay": replay}
+               "db_path": run.db, "replay": replay, "_config": run.config, "prepared": run.prepared}
     )
+    failures = run.prepare_failures + failures
     out = Output() if replay else emit(run.event, decision)
     if failures:
         module, exc = failures[0]
@@ -208,16 +217,30 @@ def _spool(run: Run, out: Output, why: str) -> Output:
     return Output(exit_code=out.exit_code, stdout=out.stdout, stderr=out.stderr or note)
 
 
+def _deadline(event: str) -> float:
+    deadline = HARD_DEADLINE_S.get(event, DEFAULT_DEADLINE_S)
+    try:
+        return float(os.environ.get("HOOKLEDGER_DEADLINE_S", deadline))
+    except ValueError:
+        return deadline
+
+
+def _set_watchdog(run: Run, seconds: float) -> None:
+    """(Re)start the armed watchdog's countdown at `seconds`."""
+    run.deadline = seconds
+    if run.watchdog:
+        import _signal
+
+        _signal.setitimer(_signal.ITIMER_REAL, seconds)
+
+
 def _arm_watchdog(run: Run) -> None:
     """Exit 0 before Claude Code's own timeout would kill us, spooling the event first."""
-    deadline = HARD_DEADLINE_S.get(run.event, DEFAULT_DEADLINE_S)
-    try:
-        deadline = float(os.environ.get("HOOKLEDGER_DEADLINE_S", deadline))
-    except ValueError:
-        pass
+    run.deadline = _deadline(run.event)
 
     def on_alarm(signum: int, frame: Any) -> None:
         if not run.done:
+            deadline = run.deadline
             run.outcome, run.error = "error", f"hook gave up after its {deadline:g} s deadline"
             run.summary = run.summary or audit.summarize_raw(run.raw)
             out = _spool(run, Output(), f"no answer within {deadline:g} s")
@@ -231,7 +254,32 @@ def _arm_watchdog(run: Run) -> None:
         return
     if hasattr(_signal, "setitimer") and hasattr(_signal, "SIGALRM"):
         _signal.signal(_signal.SIGALRM, on_alarm)
-        _signal.setitimer(_signal.ITIMER_REAL, deadline)
+        run.watchdog = True
+        _set_watchdog(run, run.deadline)
+
+
+def _prepare(run: Run) -> None:
+    """Run the event's prepare_<event> steps before the write transaction, under their own
+    watchdog; the normal deadline then starts afresh for the ledger work. A step that raises
+    is reported like a failing handler (the handler then finds no prepared result)."""
+    from hookledger.handlers import preparers_for
+
+    steps = list(preparers_for(run.event))
+    if not steps:
+        return
+    from hookledger.config import load
+
+    run.config = load(run.project)
+    event = Event(run.event, run.data or {})
+    _set_watchdog(run, PREPARE_DEADLINE_S)
+    try:
+        for module, prepare in steps:
+            try:
+                run.prepared[module] = prepare(event, run.project, run.db, run.config)
+            except Exception as exc:
+                run.prepare_failures.append((module, exc))
+    finally:
+        _set_watchdog(run, _deadline(run.event))
 
 
 def _process(run: Run) -> Output:
@@ -250,6 +298,8 @@ def _process(run: Run) -> Output:
     cwd = run.data.get("cwd") if run.data else None
     run.project = paths.project_dir(cwd if isinstance(cwd, str) else None)
     run.db = paths.db_path(cwd if isinstance(cwd, str) else None)
+    if run.outcome == "ok" and run.data is not None:
+        _prepare(run)
 
     busy = busy_ms_from_env(SESSION_END_BUSY_MS if run.event == "SessionEnd" else 2000)
     out = Output()

@@ -3,6 +3,10 @@
 A module listed for an event defines a function named after the event in snake case
 (`pre_tool_use(ctx)`), returning a Decision or None. Modules are imported only when
 their event fires, so each hook pays only for its own handlers.
+
+A module may also define `prepare_<event>(event, project_dir, db_path, config)`: runtime calls
+it before opening the write transaction (for slow work such as running a test suite) and
+hands its result to the handler as `ctx.prepared[<module name>]`.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "UserPromptSubmit": ("sessions",),
     "PreToolUse": ("sessions", "agents", "claims"),
     "PostToolUse": ("sessions", "agents", "claims", "tasks", "tool_errors", "metrics"),
-    "PostToolUseFailure": ("sessions", "agents", "claims", "tool_errors"),
+    "PostToolUseFailure": ("sessions", "agents", "claims", "tool_errors", "tasks"),
     "PostToolBatch": ("sessions", "agents"),
     "SubagentStart": ("sessions", "agents"),
     "SubagentStop": ("sessions", "agents"),
@@ -50,3 +54,13 @@ def handlers_for(event: str) -> Iterator[Handler]:
     for module_name in ROUTES.get(event, ()):
         module = importlib.import_module(f"hookledger.handlers.{module_name}")
         yield getattr(module, name)
+
+
+def preparers_for(event: str) -> Iterator[tuple[str, Callable[..., object]]]:
+    """(module name, prepare function) for the event's modules that define one."""
+    name = "prepare_" + snake(event)
+    for module_name in ROUTES.get(event, ()):
+        module = importlib.import_module(f"hookledger.handlers.{module_name}")
+        fn = module.__dict__.get(name)  # not getattr: a module-level __getattr__ must not invent one
+        if callable(fn):
+            yield module_name, fn

@@ -15,7 +15,8 @@ class Context:
     """Handler input. (A plain class: dataclasses pulls in inspect, ~8 ms per hook.)"""
 
     def __init__(self, conn: sqlite3.Connection, event: Event, now: str, project_dir: str, db_path: str,
-                 replay: bool = False, _config: dict[str, Any] | None = None) -> None:
+                 replay: bool = False, _config: dict[str, Any] | None = None,
+                 prepared: dict[str, Any] | None = None) -> None:
         self.conn = conn  # inside a BEGIN IMMEDIATE transaction
         self.event = event
         self.now = now  # when the event was received (not when a spooled copy is replayed)
@@ -23,6 +24,8 @@ class Context:
         self.db_path = db_path
         self.replay = replay  # True when replayed from the spool: answers are discarded
         self._config = _config
+        # module name -> what its prepare_<event> returned before the transaction (handlers/__init__)
+        self.prepared = prepared if prepared is not None else {}
 
     @property
     def config(self) -> dict[str, Any]:
