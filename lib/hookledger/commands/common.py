@@ -87,3 +87,14 @@ def resolve_upward(project: str | None, db_path: str | None) -> tuple[str, str]:
         if parent == here:
             return resolve(None, None)
         here = parent
+
+
+def pick_session(conn: Any, wanted: str | None) -> str:
+    """The full session id for --session (an id or unique prefix; default the latest session)."""
+    from hookledger.cli import HookledgerError
+    from hookledger.inspect.queries import UnknownSession, resolve_session
+
+    try:
+        return resolve_session(conn, wanted)
+    except UnknownSession as exc:
+        raise HookledgerError(str(exc)) from exc

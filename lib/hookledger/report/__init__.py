@@ -1,0 +1,1 @@
+"""The self-contained HTML session report (see html.py)."""
