@@ -12,13 +12,15 @@ from conftest import ROOT, load_fixture
 
 HEAVY = ("sqlite_utils", "click", "jsonschema", "orjson", "pluggy", "dateutil")
 PROBE = """
-import runpy, sys, io, json
+import os, runpy, sys, io, json
 sys.argv = [{hook!r}]
-try:
-    runpy.run_path({hook!r}, run_name="__main__")
-except SystemExit:
-    pass
-sys.__stderr__.write(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})))
+real_exit = os._exit
+def report_then_exit(code):  # the hook leaves through os._exit: report the modules first
+    sys.__stderr__.write(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})))
+    sys.__stderr__.flush()
+    real_exit(code)
+os._exit = report_then_exit
+runpy.run_path({hook!r}, run_name="__main__")
 """
 
 

@@ -14,8 +14,8 @@ from hookledger.handlers import EVENTS, snake
 TEMPLATE = '''#!/usr/bin/env python3
 """Claude Code {event} hook: hookledger's dispatcher (all logic lives in lib/hookledger)."""
 import os, sys; sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
-from hookledger.runtime import main
-raise SystemExit(main("{event}"))
+from hookledger.runtime import run
+run("{event}")
 '''
 
 

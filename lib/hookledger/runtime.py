@@ -353,3 +353,18 @@ def main(event: str) -> int:
     except (OSError, ValueError):
         pass  # Claude Code closed the pipe (cancelled hook): nothing left to tell
     return out.exit_code
+
+
+def run(event: str) -> None:
+    """What hooks/<event>.py calls: main(), then exit at once with its code.
+
+    Skipping the interpreter's teardown (module and object clean-up) saves about 5 ms per
+    hook. Nothing is lost by it: main() has closed the ledger connection, committed or
+    spooled the event, and flushed what it wrote to stdout and stderr."""
+    code = main(event)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    os._exit(code)
