@@ -4,8 +4,11 @@
 
 Prints, for this machine: the interpreter's own start-up cost, the import cost of the heavy
 libraries kept off the hot path, then p50/p95/max wall time of each real hook executable fed
-a captured Claude Code payload against a warm ledger, and a burst of parallel hooks with the
-number of events that reached the ledger. Figures, not assertions: compare runs by eye.
+a captured Claude Code payload against a warm ledger, started as Claude Code starts it
+(`/bin/sh -c` with the command install.sh registers), with the ratio of its p50 to that of a
+bare `python -c "import sqlite3, json"` started the same way in the same run (1.0 is the
+floor: the interpreter alone), and a burst of parallel hooks with the number of events that
+reached the ledger. Figures, not assertions: compare runs by eye.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -23,11 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lib"))
 
-from hookledger.hookscripts import filename  # noqa: E402
+from hookledger.install import hook_command  # noqa: E402
 from hookledger.percentiles import percentile  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "events"
-HOT = [("PreToolUse", "PreToolUse__Write"), ("PostToolUse", "PostToolUse__Edit"),
+HOT = [("PreToolUse", "PreToolUse__Write"), ("PreToolUse", "PreToolUse__Bash"),
+       ("PreToolUse", "PreToolUse__subagent_Write"), ("PostToolUse", "PostToolUse__Edit"),
+       ("PostToolUse", "PostToolUse__Bash"), ("PostToolUse", "PostToolUse__subagent_Write"),
        ("PostToolUseFailure", "PostToolUseFailure__Bash"), ("UserPromptSubmit", "UserPromptSubmit__default"),
        ("Stop", "Stop__default"), ("SessionStart", "SessionStart__startup"), ("SessionEnd", "SessionEnd__other"),
        ("PreCompact", "PreCompact__manual"), ("SessionStart", "SessionStart__compact")]
@@ -44,9 +50,15 @@ def timed(argv: list[str], stdin: bytes = b"", env: dict[str, str] | None = None
     return (time.perf_counter() - started) * 1000
 
 
-def row(label: str, values: list[float]) -> str:
+def sh(command: str) -> list[str]:
+    """How Claude Code starts a command hook: `/bin/sh -c` with the registered command."""
+    return ["/bin/sh", "-c", command]
+
+
+def row(label: str, values: list[float], base: float | None = None) -> str:
     p50, p95 = percentile(values, 50), percentile(values, 95)
-    return f"  {label:<34} {p50:7.1f} {p95:7.1f} {max(values):7.1f}"
+    ratio = f" {p50 / base:6.2f}" if base else ""
+    return f"  {label:<34} {p50:7.1f} {p95:7.1f} {max(values):7.1f}{ratio}"
 
 
 def main() -> None:
@@ -62,30 +74,40 @@ def main() -> None:
     compileall.compile_dir(str(ROOT / "lib"), quiet=1)
     print(f"hookledger hook latency, {args.runs} runs each, python {sys.version.split()[0]}, "
           f"sqlite {sqlite3.sqlite_version}, {os.cpu_count()} cores")
-    print(f"  {'ms (spawn to exit)':<34} {'p50':>7} {'p95':>7} {'max':>7}")
-    print("baseline")
-    for label, code in [("python -c pass", "pass"), ("import sqlite3, json", "import sqlite3, json"),
+    print("Each process is started as Claude Code starts a hook: /bin/sh -c '<command>', JSON on stdin.")
+    print(f"  {'ms (spawn to exit)':<34} {'p50':>7} {'p95':>7} {'max':>7} {'ratio':>6}")
+    print("baseline (ratio = p50 / p50 of 'import sqlite3, json')")
+    n_base = max(10, args.runs)
+    bare = [timed(sh(f"{shlex.quote(py)} -c 'import sqlite3, json'")) for _ in range(n_base)]
+    base = percentile(bare, 50)
+    for label, code in [("python -c pass", "pass"), ("import sqlite3, json", None),
                         ("import orjson", "import orjson"), ("import jsonschema", "import jsonschema"),
                         ("import sqlite_utils", "import sqlite_utils")]:
-        print(row(label, [timed([py, "-c", code]) for _ in range(max(5, args.runs // 2))]))
+        values = bare if code is None else [timed(sh(f"{shlex.quote(py)} -c {shlex.quote(code)}"))
+                                            for _ in range(max(5, args.runs // 2))]
+        print(row(label, values, base))
 
     with tempfile.TemporaryDirectory() as project:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE")}
         env["CLAUDE_PROJECT_DIR"] = project
-        first = timed([py, str(ROOT / "hooks" / filename("SessionStart"))], payload("SessionStart__startup", project), env, project)
+        hooks = str(ROOT / "hooks")
+
+        def command(event: str) -> list[str]:
+            return sh(hook_command(py, hooks, event))
+
+        first = timed(command("SessionStart"), payload("SessionStart__startup", project), env, project)
         print("hooks (warm ledger)")
         print(f"  {'first run (creates + migrates)':<34} {first:7.1f}")
         for event, fixture in HOT:
             data = payload(fixture, project)
-            hook = str(ROOT / "hooks" / filename(event))
-            print(row(f"{event} ({fixture.split('__')[1]})", [timed([py, hook], data, env, project) for _ in range(args.runs)]))
+            values = [timed(command(event), data, env, project) for _ in range(args.runs)]
+            print(row(f"{event} ({fixture.split('__')[1]})", values, base))
 
         conn = sqlite3.connect(os.path.join(project, ".claude-session.db"))
         before = conn.execute("SELECT count(*) FROM hook_events").fetchone()[0]
         data = payload("PostToolUse__Bash", project)
-        hook = str(ROOT / "hooks" / filename("PostToolUse"))
         started = time.perf_counter()
-        procs = [subprocess.Popen([py, hook], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        procs = [subprocess.Popen(command("PostToolUse"), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL, env=env, cwd=project) for _ in range(args.parallel)]
         for p in procs:
             p.communicate(data)
