@@ -7,7 +7,8 @@ Commands come from `gate.commands`, else the project_state table (`test_command`
 `lint_command`, filled on SessionStart), else the same detection run now. Each command gets
 what is left of `gate.timeout_seconds` (a budget for all of them); one that outlives it is
 killed with its whole process group. Outcomes: passed, failed, timeout, missing (the program
-does not exist), error (could not be started), skipped (budget spent before it started).
+does not exist), error (could not be started), skipped (budget spent before it started). Only
+failed and timeout block a completion; feedback() is what the model then reads.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ TAIL_BYTES = 32_768
 LINE_MAX = 300
 _SHELL_SYNTAX = re.compile(r"[|&;<>()$`*?~{}\n]")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-# Exit codes that mean "nothing to test", not "tests failed", by program.
+# Exit codes that mean "nothing to test", not "tests failed", by program (any word of the argv).
 NOTHING_TO_TEST = {"pytest": 5}
+# Shells whose 127 / 126 mean "command not found" / "not executable".
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
 
 
 def budget(config_value: Any) -> float:
@@ -110,11 +113,24 @@ def _tail(out: Any) -> list[str]:
     return [redact(line) for line in lines[-TAIL_LINES:]]
 
 
+def _our_child(pid: int) -> bool:
+    """True when `pid` is a process this one started and has not reaped (so its group, which
+    start_new_session made, is the check's). Guards killpg against a pid that is not ours:
+    a stand-in Popen (as in tests) reports small made-up pids such as 1."""
+    if pid <= 1:
+        return False
+    try:
+        os.waitpid(pid, os.WNOHANG)  # (0, 0) while it runs; reaps it if it just ended
+    except OSError:  # ChildProcessError: not ours
+        return False
+    return True
+
+
 def _kill_group(proc: subprocess.Popen) -> None:
     """Kill the check and everything it started (test runners fork workers)."""
     import signal
 
-    if proc.pid and proc.pid > 0:  # never killpg(0): that is our own group
+    if isinstance(proc.pid, int) and _our_child(proc.pid):
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except OSError:
@@ -155,14 +171,22 @@ def run_one(command: str, cwd: str, timeout_s: float) -> dict[str, Any]:
         result["tail"] = _tail(out)
     if code is not None:
         result["exit_code"] = code
-        program = os.path.basename(argv[0]) if not shell else ""
-        if code == 0 or NOTHING_TO_TEST.get(program) == code:
-            result["status"] = "passed"
-        elif shell and code == 127:
-            result["status"] = "missing"  # sh: command not found
-        else:
-            result["status"] = "failed"
+        result["status"] = _status(argv, shell, code)
     return _timed(result, started)
+
+
+def _status(argv: list[str], shell: bool, code: int) -> str:
+    """passed / failed / missing / error from an exit code."""
+    shell = shell or os.path.basename(argv[0]) in SHELLS  # `sh -c '...'` written out in the config
+    if code == 0:
+        return "passed"
+    if not shell and any(NOTHING_TO_TEST.get(os.path.basename(w)) == code for w in argv):
+        return "passed"  # `pytest`, `uv run pytest`, `python -m pytest` with no tests collected
+    if shell and code == 127:
+        return "missing"  # sh: command not found
+    if shell and code == 126:
+        return "error"  # sh: found but not executable
+    return "failed"
 
 
 def _timed(result: dict[str, Any], started: float) -> dict[str, Any]:
@@ -182,3 +206,45 @@ def run_checks(commands: list[str], cwd: str, budget_s: float) -> list[dict[str,
             continue
         results.append(run_one(command, cwd, left))
     return results
+
+
+# Outcomes that say the work is not done. missing / error / skipped say nothing about the
+# task (a tool not installed, a budget spent): recorded, never a reason to block.
+BLOCKING = frozenset({"failed", "timeout"})
+FEEDBACK_TAIL = 10
+
+
+def failing(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The results that block a completion."""
+    return [r for r in results if r.get("status") in BLOCKING]
+
+
+def describe(result: dict[str, Any], budget_s: float) -> str:
+    """One line for one check: what ran and how it ended."""
+    command, status = f"`{result.get('command')}`", result.get("status")
+    took = f"{(result.get('duration_ms') or 0) / 1000:.1f} s"
+    if status == "failed":
+        return f"{command} failed (exit {result.get('exit_code')}, {took})"
+    if status == "timeout":
+        return f"{command} did not finish within the gate's {budget_s:g} s (gate.timeout_seconds) and was stopped"
+    if status == "missing":
+        return f"{command} could not run: program not found"
+    if status == "skipped":
+        return f"{command} was not run: the gate's {budget_s:g} s were spent"
+    if status == "error":
+        return f"{command} could not run: {result.get('error') or 'not executable'}"
+    return f"{command} passed ({took})"
+
+
+def feedback(title: str, results: list[dict[str, Any]], budget_s: float) -> str:
+    """What the model reads when the gate blocks `title` (the task): which checks failed, their
+    last lines of output, and what did pass. Factual, short (shown as the TaskUpdate error)."""
+    bad = failing(results)
+    lines = [f"hookledger quality gate: {title} stays open: {len(bad)} of {len(results)} check(s) did not pass."]
+    for result in bad:
+        lines.append("- " + describe(result, budget_s) + (":" if result.get("tail") else ""))
+        lines += ["    " + line for line in (result.get("tail") or [])[-FEEDBACK_TAIL:]]
+    others = [describe(r, budget_s) for r in results if r not in bad]
+    lines += ["- " + line for line in others]
+    lines.append("The completion goes through once these checks pass.")
+    return "\n".join(lines)
