@@ -2,12 +2,14 @@
 
 - llm_verdicts gains `source`: who decided. The gate's own TaskCompleted rows say the mode
   (`observe`, `checks`, `judge`); verdicts recorded by `hookledger verdict record` say
-  `judge:<name>` (hook_event 'judge'); blocks by other hooks, seen in the TaskUpdate result,
-  say `hook_feedback`.
+  `judge:<name>` (hook_event 'judge' while waiting for the task's next completion,
+  'TaskCompleted' when recorded on the completion in progress); what the TaskUpdate result
+  showed (another hook's block, or in judge mode a completion that went through) says `hooks`
+  (hook_event 'TaskUpdate'). See hookledger/verdicts.py.
 - idx_verdicts_task: the gate reads a task's latest verdicts on every TaskCompleted (loop
   guard, judge lookup).
 - tasks gains `status_reason`: why a task is not where the model tried to put it (creation
-  blocked by a TaskCreated hook, completion blocked by the gate).
+  refused by a TaskCreated hook, completion blocked by the gate or refused by another hook).
 """
 
 from hookledger.store.ddl import execute_statements
