@@ -86,6 +86,14 @@ def report(demo: DemoRun) -> str:
             "SELECT error_category, attempt_number, resolution, substr(replace(error_message, char(10), ' '), 1, 50)"
             " FROM error_log ORDER BY id")),
         "",
+        _table("Tasks", ("session", "task", "subject", "status"), q(
+            "SELECT substr(session_id, 1, 8), task_id, substr(coalesce(subject, ''), 1, 40), status FROM tasks"
+            " ORDER BY created_at")),
+        "",
+        _table("Task verdicts", ("task", "event", "source", "decision", "reason"), q(
+            "SELECT task_id, hook_event, source, decision, substr(replace(reason, char(10), ' '), 1, 50)"
+            " FROM llm_verdicts ORDER BY id")),
+        "",
         _table("Context snapshots", ("session", "type", "bytes"), q(
             "SELECT substr(session_id, 1, 8), snapshot_type, length(content) FROM context_snapshots ORDER BY id")),
         "",
