@@ -91,8 +91,9 @@ def _read(verdict: str | None) -> str:
 
 
 def _answer_id(answer: object, key: str) -> str | None:
-    value = answer.get(key) if isinstance(answer, dict) else None
-    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) else None
+    from hookledger.handlers.tasks import as_task_id
+
+    return as_task_id(answer.get(key)) if isinstance(answer, dict) else None
 
 
 def _session(conn, wanted: str | None, answer: object) -> str:

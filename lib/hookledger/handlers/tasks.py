@@ -55,7 +55,8 @@ def _text(value: object, limit: int) -> str | None:
     return redact(value.strip())[:limit] if isinstance(value, str) and value.strip() else None
 
 
-def _id(value: object) -> str | None:
+def as_task_id(value: object) -> str | None:
+    """A task id as the ledger keys it ("1"), from a string or a number; None for anything else."""
     if isinstance(value, bool) or value is None:
         return None
     return str(value) if isinstance(value, (str, int)) and str(value) else None
@@ -125,7 +126,7 @@ def post_tool_use_failure(ctx: Context) -> None:
     if tool == "TaskCreate":
         _creation_refused(ctx, feedback_text(ctx.event.text("error"), CREATE_FEEDBACK))
     elif tool == "TaskUpdate":
-        _completion_refused(ctx, _id(ctx.event.tool_input.get("taskId")), ctx.event.text("error"))
+        _completion_refused(ctx, as_task_id(ctx.event.tool_input.get("taskId")), ctx.event.text("error"))
 
 
 # ------------------------------------------------------------------------ tools
@@ -134,7 +135,7 @@ def post_tool_use_failure(ctx: Context) -> None:
 def _created(ctx: Context, response: dict) -> None:
     task = response.get("task")
     task = task if isinstance(task, dict) else {}
-    task_id = _id(task.get("id"))
+    task_id = as_task_id(task.get("id"))
     if task_id:
         given = ctx.event.tool_input
         upsert(ctx, task_id, subject=task.get("subject") or given.get("subject"), description=given.get("description"))
@@ -142,7 +143,7 @@ def _created(ctx: Context, response: dict) -> None:
 
 def _updated(ctx: Context, response: dict) -> None:
     given = ctx.event.tool_input
-    task_id = _id(response.get("taskId")) or _id(given.get("taskId"))
+    task_id = as_task_id(response.get("taskId")) or as_task_id(given.get("taskId"))
     if not task_id:
         return
     if response.get("success") is False:
@@ -167,7 +168,7 @@ def _listed(ctx: Context, response: dict) -> None:
     known = {r[0]: (r[1], r[2]) for r in ctx.conn.execute(
         "SELECT task_id, status, subject FROM tasks WHERE session_id = ?", (ctx.session_id,))}
     for task in tasks if isinstance(tasks, list) else []:
-        task_id = _id(task.get("id")) if isinstance(task, dict) else None
+        task_id = as_task_id(task.get("id")) if isinstance(task, dict) else None
         if not task_id:
             continue
         status = _status(task.get("status"))
