@@ -133,6 +133,26 @@ def test_failing_check_blocks_with_what_failed(project):
     assert event == {"exit_code": 2, "outcome": "blocked"}
 
 
+def test_checks_cycle_as_claude_code_runs_it(project):
+    """Blocked, the feedback comes back as the TaskUpdate error (it is ours: no second verdict),
+    the model fixes the code, the next completion passes and the TaskUpdate succeeds."""
+    (project / "check.sh").write_text("test -f report.txt || { echo 'report.txt is missing'; exit 1; }\n")
+    gate(project, mode="checks", commands=["sh check.sh"])
+    start_task(project)
+    blocked = complete(project)
+    assert blocked.returncode == 2 and "report.txt is missing" in blocked.stderr.decode()
+    refused(project, "1", "[/usr/bin/python3 ~/.local/share/hookledger/hooks/task_completed.py # hookledger]: "
+            + blocked.stderr.decode())
+    assert task(project)["status"] == "in_progress"
+    assert task(project)["status_reason"].startswith("completion blocked by the gate (checks): `sh check.sh` failed")
+    (project / "report.txt").write_text("totals: 7\n")
+    assert complete(project).returncode == 0
+    set_status(project, "1", "completed", "in_progress")
+    assert [(v["hook_event"], v["decision"]) for v in verdicts(project)] == [("TaskCompleted", "block"), ("TaskCompleted", "allow")]
+    done = task(project)
+    assert (done["status"], done["status_reason"]) == ("completed", None)
+
+
 def test_check_hanging_past_the_limit_is_stopped_and_blocks(project):
     (project / "hang.sh").write_text("echo 'starting the suite'\nsleep 60\n")
     gate(project, mode="checks", commands=["sh hang.sh", "true"], timeout_seconds=1)
