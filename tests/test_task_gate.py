@@ -321,5 +321,9 @@ def test_spooled_completion_is_recorded_as_not_gated(project):
     assert (proc.returncode, proc.stdout) == (0, b"") and b"spooled" in proc.stderr
     set_status(project, "1", "completed", "in_progress")  # the next hook replays the spool first
     [v] = verdicts(project, "hook_event = 'TaskCompleted'")
-    assert (v["decision"], v["reason"]) == ("allow", "checks not run: the event was replayed from the spool")
+    # the checks ran before the ledger was found locked: their results travel with the spooled event
+    assert v["decision"] == "allow"
+    assert v["reason"].startswith("recorded late from the spool, so not gated; it would have been blocked: ")
+    checked = json.loads(v["verdict_json"])
+    assert checked["replayed"] is True and [r["status"] for r in checked["checks"]["results"]] == ["failed"]
     assert task(project)["status"] == "completed"

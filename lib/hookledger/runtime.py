@@ -93,6 +93,9 @@ class Run:
             "project_dir": self.project,
             "process": self.outcome == "ok" and self.data is not None,
             "payload": self.data if self.outcome == "ok" else None,
+            # what prepare steps found (e.g. the gate's check results): the replay records them
+            # instead of running slow checks again long after the event
+            "prepared": self.prepared,
             "audit": self.audit_row(out),
         }
 
@@ -201,6 +204,8 @@ def _replay_one(conn: sqlite3.Connection, db: str, record: dict[str, Any]) -> No
     run.uid, run.now, run.db = record["event_uid"], record["received_at"], db
     run.project = record.get("project_dir") or os.path.dirname(os.path.abspath(db))
     run.data = record.get("payload")
+    prepared = record.get("prepared")
+    run.prepared = prepared if isinstance(prepared, dict) else {}
     if record.get("process") and isinstance(run.data, dict):
         _apply(conn, run, replay=True)
         if run.outcome == "error":  # the handlers failed on replay: record why
