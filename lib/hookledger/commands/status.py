@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
-from hookledger.commands.common import ledger_options, open_ledger, resolve_upward
+from hookledger.commands.common import connect_ledger, ledger_options, resolve_upward
 
 
-def human_size(size: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return str(size)
+def _lines(found: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The status as (label, value) lines for people."""
+    from hookledger.inspect.format import human_size
+
+    schema = found["schema_version"]
+    if schema != found["code_schema_version"]:
+        schema = f"{schema} (this hookledger expects {found['code_schema_version']})"
+    return [
+        ("ledger", found["ledger"]),
+        ("size", human_size(found["size_bytes"])),
+        ("schema version", schema),
+        ("sessions", f"{found['sessions']} ({found['active_sessions']} active)"),
+        ("hook events", found["events"]),
+        ("last event (UTC)", found["last_event_at"]),
+        ("live agents", found["live_agents"]),
+        ("open errors", found["open_errors"]),
+        ("spool backlog", found["spool_backlog"]),
+    ]
 
 
 @click.command(name="status")
@@ -27,20 +40,16 @@ def command(project: str | None, db_path: str | None, replay_spool: bool, as_jso
     from hookledger.inspect.queries import status
 
     _, db = resolve_upward(project, db_path)
-    ledger = open_ledger(db)
+    conn = connect_ledger(db)
     if replay_spool:
         from hookledger.runtime import replay_spool as replay
 
-        click.echo(f"replayed {replay(ledger.conn, db, budget_s=60.0)} spooled event(s)", err=True)
-    found = status(ledger.conn, db)
+        click.echo(f"replayed {replay(conn, db, budget_s=60.0)} spooled event(s)", err=True)
+    found = status(conn, db)
     if as_json:
         click.echo(json.dumps(found, indent=2))
         return
-    shown = dict(found)
-    shown["size_bytes"] = human_size(found["size_bytes"])
-    if found["schema_version"] != found["code_schema_version"]:
-        shown["schema_version"] = f"{found['schema_version']} (code expects {found['code_schema_version']})"
-    del shown["code_schema_version"]
-    width = max(len(k) for k in shown)
-    for key, value in shown.items():
-        click.echo(f"{key.replace('_', ' '):<{width}}  {'-' if value is None else value}")
+    lines = _lines(found)
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        click.echo(f"{label:<{width}}  {'-' if value is None else value}")

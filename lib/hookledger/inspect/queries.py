@@ -10,7 +10,6 @@ import sqlite3
 from typing import Any
 
 from hookledger import spool
-from hookledger.percentiles import percentile
 from hookledger.store.version import SCHEMA_VERSION
 
 
@@ -73,8 +72,8 @@ def status(conn: sqlite3.Connection, db_path: str) -> dict[str, Any]:
 
 def sessions(conn: sqlite3.Connection, limit: int | None = None) -> list[dict[str, Any]]:
     """Sessions, newest first, with their counts (v_sessions)."""
-    return fetch(conn, "SELECT session_id, status, started_at, ended_at, end_reason, source, model, events,"
-                 " subagents, files_changed, errors, compactions FROM v_sessions"
+    return fetch(conn, "SELECT session_id, status, started_at, ended_at, duration_s, end_reason, source, model,"
+                 " events, tool_calls, subagents, files_changed, errors, open_errors, compactions FROM v_sessions"
                  " ORDER BY started_at DESC LIMIT ?", (-1 if limit is None else limit,))
 
 
@@ -91,18 +90,13 @@ def timeline(conn: sqlite3.Connection, session_id: str, kinds: list[str] | None 
 
 
 def latency_by_event(conn: sqlite3.Connection, session_id: str | None = None) -> list[dict[str, Any]]:
-    """Per event: runs, p50/p95/max duration_ms (nearest rank, as v_hook_latency), errors."""
-    where, params = ("WHERE session_id = ?", (session_id,)) if session_id else ("", ())
-    by_event: dict[str, list[int]] = {}
-    errors: dict[str, int] = {}
-    for event, duration, outcome in conn.execute(
-            f"SELECT event_type, duration_ms, outcome FROM hook_events {where}", params):
-        if duration is not None:
-            by_event.setdefault(event, []).append(duration)
-        errors[event] = errors.get(event, 0) + (outcome in ("error", "bad_input"))
-    return [{"event": event, "runs": len(values), "p50_ms": percentile(values, 50),
-             "p95_ms": percentile(values, 95), "max_ms": max(values), "errors": errors.get(event, 0)}
-            for event, values in sorted(by_event.items())]
+    """Per event: runs, p50/p95/max duration_ms (nearest rank), handler errors
+    (v_hook_latency, or v_hook_latency_by_session for one session)."""
+    columns = "event, runs, p50_ms, p95_ms, max_ms, avg_ms, errors"
+    if session_id:
+        return fetch(conn, f"SELECT {columns} FROM v_hook_latency_by_session WHERE session_id = ? ORDER BY event",
+                     (session_id,))
+    return fetch(conn, f"SELECT {columns} FROM v_hook_latency ORDER BY event")
 
 
 def slowest_runs(conn: sqlite3.Connection, session_id: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
@@ -118,20 +112,24 @@ def session_row(conn: sqlite3.Connection, session_id: str) -> dict[str, Any]:
 
 
 def session_agents(conn: sqlite3.Connection, session_id: str) -> list[dict[str, Any]]:
-    """Every agent of the session (main thread first), including ids seen only on events."""
-    found = fetch(conn, "SELECT id AS agent_id, agent_type, task_description, status, spawn_time, end_time"
-                  " FROM agent_registry WHERE session_id = ?"
-                  " ORDER BY id NOT LIKE 'main:%', spawn_time, id", (session_id,))
-    known = {a["agent_id"] for a in found}
+    """The session's registered agents, main thread first, then by spawn time. An agent id
+    seen only on events (the SubagentStop a compaction fires, a stray id) is no agent of its
+    own: callers put those moments on the main thread's lane."""
     main = f"main:{session_id}"
-    for (agent_id,) in conn.execute(
-            "SELECT DISTINCT agent_id FROM v_session_timeline WHERE session_id = ? ORDER BY at", (session_id,)):
-        if agent_id and agent_id not in known:
-            known.add(agent_id)
-            found.append({"agent_id": agent_id, "agent_type": "main" if agent_id == main else None,
-                          "task_description": None, "status": None, "spawn_time": None, "end_time": None})
-    found.sort(key=lambda a: a["agent_id"] != main)
+    found = fetch(conn, "SELECT id AS agent_id, agent_type, task_description, status, spawn_time, end_time,"
+                  " unattributed, files_changed FROM agent_registry WHERE session_id = ?"
+                  " ORDER BY id != ?, spawn_time, id", (session_id, main))
+    if not any(a["agent_id"] == main for a in found):
+        found.insert(0, {"agent_id": main, "agent_type": "main", "task_description": None, "status": None,
+                         "spawn_time": None, "end_time": None, "unattributed": 0, "files_changed": None})
     return found
+
+
+def session_files(conn: sqlite3.Connection, session_id: str) -> list[dict[str, Any]]:
+    """Files the session changed (v_file_activity), most recently changed first."""
+    return fetch(conn, "SELECT file_path, changes, failed, agents, agent_ids, operations, shared_writes,"
+                 " first_at, last_at FROM v_file_activity WHERE session_id = ? ORDER BY last_at DESC",
+                 (session_id,))
 
 
 def session_metrics(conn: sqlite3.Connection, session_id: str) -> dict[str, Any]:
