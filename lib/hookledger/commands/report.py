@@ -6,7 +6,7 @@ import os
 
 import click
 
-from hookledger.commands.common import ledger_options, open_ledger, pick_session, resolve_upward
+from hookledger.commands.common import connect_ledger, ledger_options, pick_session, resolve_upward
 
 
 @click.command(name="report")
@@ -20,7 +20,7 @@ def command(project: str | None, db_path: str | None, session_id: str | None, ht
     from hookledger.report.html import build
 
     _, db = resolve_upward(project, db_path)
-    conn = open_ledger(db).conn
+    conn = connect_ledger(db)
     sid = pick_session(conn, session_id)
     page = build(conn, sid)
     tmp = f"{html_path}.tmp-{os.getpid()}"

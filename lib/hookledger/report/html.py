@@ -2,8 +2,9 @@
 
 The page embeds the session's data as JSON (with <, > and & escaped so nothing in the ledger
 can close the script element) and its script draws the timeline (one lane per agent, file
-changes, errors and compactions marked) and the hook latency chart with DOM calls that
-only ever set text, never markup. The few values written here go through html.escape.
+changes, errors, conflicts and compactions marked) and the hook latency chart with DOM calls
+that only ever set text, never markup. The few values written here go through html.escape.
+A Content-Security-Policy forbids every fetch, so the page cannot reach the network.
 """
 
 from __future__ import annotations
@@ -12,32 +13,49 @@ import html
 import json
 import os
 import sqlite3
-from datetime import datetime
 from typing import Any
 
 from hookledger.inspect import queries
+from hookledger.inspect.format import agent_label, human_duration
+from hookledger.timeutil import parse_utc
 
 STATIC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
-MAX_ITEMS = 20000  # markers beyond this are dropped (a browser copes; the page says so)
+MAX_ITEMS = 20000  # moments beyond this are left out of the page (it says how many)
+DETAIL_MAX = 400
+# A compaction is announced by up to three hooks; a PostCompact or SessionStart(compact)
+# within this many ms of the previous one belongs to the same compaction.
+COMPACTION_GAP_MS = 10 * 60 * 1000
 
 
-def parse_time(text: Any) -> datetime | None:
-    """A ledger timestamp ('YYYY-MM-DD HH:MM:SS[.mmm]', SQLite's or ours) or None."""
-    if not isinstance(text, str):
-        return None
-    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return datetime.strptime(text[:26].rstrip("Z"), fmt)
-        except ValueError:
+def group_compactions(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per compaction from its PreCompact / PostCompact / SessionStart(compact)
+    moments. Claude Code skips PreCompact on some paths, so a compaction may start with either
+    of the others; `pre_compact` says whether PreCompact fired."""
+    found: list[dict[str, Any]] = []
+    for item in items:
+        if item["kind"] != "compaction" or item["t"] is None:
             continue
-    return None
+        last = found[-1] if found else None
+        same = (last is not None and item["event"] != "PreCompact" and item["event"] not in last["events"]
+                and item["t"] - last["end"] <= COMPACTION_GAP_MS)
+        trigger = item["detail"] if item["event"] != "SessionStart" else None  # manual or auto
+        if same:
+            last["events"].append(item["event"])
+            last["end"] = item["t"]
+            last["trigger"] = last["trigger"] or trigger
+            continue
+        found.append({"t": item["t"], "end": item["t"], "at": item["at"], "events": [item["event"]],
+                      "trigger": trigger})
+    for entry in found:
+        entry["pre_compact"] = "PreCompact" in entry["events"]
+    return found
 
 
-def agent_label(agent: dict[str, Any], session_id: str) -> str:
-    if agent["agent_id"] == f"main:{session_id}":
-        return "main thread"
-    kind = agent.get("agent_type") or "agent"
-    return f"{kind} {agent['agent_id'][:8]}"
+def _lanes(agents: list[dict[str, Any]], session_id: str, offset: Any) -> list[dict[str, Any]]:
+    return [{"id": a["agent_id"], "label": agent_label(a["agent_id"], a["agent_type"], session_id),
+             "type": a["agent_type"], "task": a["task_description"], "status": a["status"],
+             "unattributed": bool(a.get("unattributed")), "spawn_time": a["spawn_time"], "end_time": a["end_time"],
+             "start": offset(a["spawn_time"]), "end": offset(a["end_time"])} for a in agents]
 
 
 def report_data(conn: sqlite3.Connection, session_id: str) -> dict[str, Any]:
@@ -45,29 +63,28 @@ def report_data(conn: sqlite3.Connection, session_id: str) -> dict[str, Any]:
     items = queries.timeline(conn, session_id)
     agents = queries.session_agents(conn, session_id)
     session = queries.session_row(conn, session_id)
-    times = [t for t in (parse_time(i["at"]) for i in items) if t]
-    for key in ("started_at", "ended_at"):
-        if parse_time(session.get(key)):
-            times.append(parse_time(session.get(key)))
-    t0 = min(times) if times else None
-    offset = lambda text: None if t0 is None or parse_time(text) is None else \
-        round((parse_time(text) - t0).total_seconds() * 1000)  # noqa: E731
-    lane = {a["agent_id"]: n for n, a in enumerate(agents)}
-    out_items = []
-    for item in items[:MAX_ITEMS]:
-        out_items.append({"t": offset(item["at"]), "at": item["at"], "lane": lane.get(item["agent_id"], 0),
-                          "kind": item["kind"], "event": item["event"], "tool": item["tool_name"],
-                          "detail": (item["detail"] or "")[:400], "ms": item["duration_ms"],
-                          "outcome": item["outcome"]})
-    end = max([i["t"] for i in out_items if i["t"] is not None] + [offset(session.get("ended_at")) or 0, 1])
+    stamps = [parse_utc(i["at"]) for i in items] + [parse_utc(session.get("started_at"))]
+    known = [s for s in stamps if s is not None]
+    t0 = min(known) if known else None
+
+    def offset(text: Any) -> int | None:
+        at = parse_utc(text) if t0 is not None else None
+        return None if at is None else round((at - t0) * 1000)
+
+    lane = {a["agent_id"]: n for n, a in enumerate(agents)}  # the main thread is lane 0
+    out_items = [{"t": offset(i["at"]), "at": i["at"], "lane": lane.get(i["agent_id"], 0), "agent": i["agent_id"],
+                  "kind": i["kind"], "event": i["event"], "tool": i["tool_name"],
+                  "detail": (i["detail"] or "")[:DETAIL_MAX], "ms": i["duration_ms"], "outcome": i["outcome"]}
+                 for i in items[:MAX_ITEMS]]
+    ends = [i["t"] for i in out_items if i["t"] is not None] + [offset(session.get("ended_at")) or 0, 1]
     return {
         "session": session,
-        "span_ms": end,
-        "agents": [{"id": a["agent_id"], "label": agent_label(a, session_id), "type": a["agent_type"],
-                    "task": a["task_description"], "status": a["status"],
-                    "start": offset(a["spawn_time"]), "end": offset(a["end_time"])} for a in agents],
+        "span_ms": max(ends),
+        "agents": _lanes(agents, session_id, offset),
         "items": out_items,
         "truncated": max(0, len(items) - MAX_ITEMS),
+        "compactions": group_compactions(out_items),
+        "files": queries.session_files(conn, session_id),
         "latency": queries.latency_by_event(conn, session_id),
         "metrics": queries.session_metrics(conn, session_id),
     }
@@ -85,17 +102,27 @@ def _static(name: str) -> str:
         return fh.read()
 
 
+def _facts(session: dict[str, Any], metrics: dict[str, Any]) -> list[tuple[str, Any]]:
+    tokens = [metrics.get("tokens_input"), metrics.get("tokens_output")]
+    errors = session.get("errors")
+    if session.get("open_errors"):
+        errors = f"{errors} ({session['open_errors']} open)"
+    return [("status", session.get("status")), ("started (UTC)", session.get("started_at")),
+            ("duration", human_duration(session.get("duration_s"))),
+            ("start / end", f"{session.get('source') or '?'} / {session.get('end_reason') or '-'}"),
+            ("model", session.get("model")), ("hook events", session.get("events")),
+            ("tool calls", session.get("tool_calls")), ("subagents", session.get("subagents")),
+            ("files changed", session.get("files_changed")), ("errors", errors),
+            ("compactions", session.get("compactions")),
+            ("tokens in / out", " / ".join(str(t) for t in tokens) if any(tokens) else None)]
+
+
 def render(data: dict[str, Any]) -> str:
     """The page for report_data(...)."""
     s = data["session"]
     esc = lambda v: html.escape("" if v is None else str(v))  # noqa: E731
-    facts = [("status", s.get("status")), ("started", s.get("started_at")), ("ended", s.get("ended_at")),
-             ("start source", s.get("source")), ("end reason", s.get("end_reason")), ("model", s.get("model")),
-             ("hook events", s.get("events")), ("subagents", s.get("subagents")),
-             ("files changed", s.get("files_changed")), ("errors", s.get("errors")),
-             ("compactions", s.get("compactions"))]
     facts_html = "".join(f"<div class='fact'><span>{esc(k)}</span><b>{esc(v if v not in (None, '') else '-')}</b></div>"
-                         for k, v in facts)
+                         for k, v in _facts(s, data["metrics"]))
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -112,27 +139,35 @@ def render(data: dict[str, Any]) -> str:
   <p class="sub">{esc(s.get('project_dir'))}</p>
   <div class="facts">{facts_html}</div>
 </header>
-<noscript><p class="warn">This report draws its charts with JavaScript; the tables below need none.</p></noscript>
+<noscript><p class="warn">This report draws its charts and tables with JavaScript.</p></noscript>
 <section>
   <h2>Timeline</h2>
-  <p class="hint">One lane per agent. Hover a mark for details; click a legend entry to hide or show that kind.</p>
+  <p class="hint">One lane per agent, its bar from start to stop. Hover a mark for details; click a legend entry to hide or show that kind. Times are from the session's first moment; the tooltips give UTC.</p>
   <div id="legend" class="legend"></div>
   <div id="timeline" class="chart"></div>
   <div id="tooltip" class="tooltip" hidden></div>
 </section>
 <section>
   <h2>Hook latency</h2>
-  <p class="hint">Time spent inside each hook (duration_ms): p50 and p95 bars, max as a tick.</p>
+  <p class="hint">Time spent inside each hook (duration_ms; the interpreter's start comes on top): p50 and p95 bars, max as a tick.</p>
   <div id="latency" class="chart"></div>
+</section>
+<section>
+  <h2>Agents</h2>
+  <table id="agents"></table>
 </section>
 <section class="cols">
   <div><h2>Files changed</h2><table id="files"></table></div>
-  <div><h2>Errors</h2><table id="errors"></table></div>
+  <div><h2>Errors and conflicts</h2><table id="errors"></table></div>
+</section>
+<section>
+  <h2>Compactions</h2>
+  <table id="compactions"></table>
 </section>
 <section>
   <details><summary>Every recorded moment (<span id="item-count"></span>)</summary><table id="events"></table></details>
 </section>
-<footer>Generated by hookledger from {esc(s.get('session_id'))}. Self-contained: no network requests.</footer>
+<footer>Generated by hookledger from session {esc(s.get('session_id'))}. Self-contained: no network requests.</footer>
 <script type="application/json" id="report-data">{script_json(data)}</script>
 <script>{_static('report.js')}</script>
 </body>
