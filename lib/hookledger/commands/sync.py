@@ -3,34 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
-from typing import Any, Callable
+from typing import Any
 
 import click
 
 from hookledger.commands.common import ledger_options, resolve
 from hookledger.sync import ADAPTERS
-
-PROGRESS_MIN_ROWS = 2000  # below this a sync takes a blink: no bar unless stderr is a terminal
-
-
-def _progress(quiet: bool) -> Callable[[int, int], Callable[[int], None] | None]:
-    """A factory for sync(): a click progress bar on stderr for large or interactive syncs."""
-    def start(total: int, _: int) -> Callable[[int], None] | None:
-        if quiet or total == 0 or (total < PROGRESS_MIN_ROWS and not sys.stderr.isatty()):
-            return None
-        bar = click.progressbar(length=total, label="Syncing", file=sys.stderr)
-        bar.__enter__()
-        seen = [0]
-
-        def advance(n: int) -> None:
-            bar.update(n)
-            seen[0] += n
-            if seen[0] >= total:
-                bar.__exit__(None, None, None)
-        return advance
-    return start
-
 
 def _summary(report: Any) -> str:
     lines = [f"{'Would write' if report.dry_run else 'Wrote'} to {report.target} at {report.target_db}:"]
@@ -53,8 +31,13 @@ def _summary(report: Any) -> str:
               help="The target's SQLite database (created with the documented tables if missing).")
 @ledger_options
 @click.option("--dry-run", is_flag=True, help="Report what would be written; change neither the target nor the cursors.")
-@click.option("--quiet", is_flag=True, help="No progress bar and no summary (used by the automatic SessionEnd sync).")
-def command(to: str, target_db: str, project: str | None, db_path: str | None, dry_run: bool, quiet: bool) -> None:
+@click.option("--progress", "force_progress", is_flag=True,
+              help="Show progress on stderr even when it is not a terminal (shown on a terminal for large syncs).")
+@click.option("--quiet", is_flag=True, help="No progress and no summary (used by the automatic SessionEnd sync).")
+@click.option("--after-pid", type=int, default=None, hidden=True,
+              help="Start once this process has exited (the SessionEnd hook that spawned this sync).")
+def command(to: str, target_db: str, project: str | None, db_path: str | None, dry_run: bool, force_progress: bool,
+            quiet: bool, after_pid: int | None) -> None:
     """Sync the session ledger into a larger system's database (incremental and idempotent).
 
     Only new ledger rows are read (a cursor per target in the ledger), rows already in the target
@@ -64,15 +47,20 @@ def command(to: str, target_db: str, project: str | None, db_path: str | None, d
     from hookledger.cli import HookledgerError
     from hookledger.config import load
     from hookledger.sync import sync
+    from hookledger.sync.auto import wait_for_exit
     from hookledger.sync.base import TargetLocked
+    from hookledger.sync.progress import progress_for
 
+    if after_pid:
+        wait_for_exit(after_pid)  # its SessionEnd transaction has committed by then
     project_dir, ledger = resolve(project, db_path)
     if not os.path.exists(ledger):
         raise HookledgerError(f"no ledger at {ledger}")
     options = load(project_dir).get("sync", {}).get(to, {})
     try:
         report = sync(to, ledger, os.path.abspath(target_db), project_dir=project_dir, dry_run=dry_run,
-                      config=options if isinstance(options, dict) else {}, progress=_progress(quiet))
+                      config=options if isinstance(options, dict) else {},
+                      progress=lambda total: progress_for(f"Syncing {to}", total, force=force_progress, quiet=quiet))
     except TargetLocked as exc:
         raise HookledgerError(f"{target_db} is locked by another process: {exc}") from exc
     if not quiet:

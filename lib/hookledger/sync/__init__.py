@@ -29,13 +29,13 @@ def adapter(name: str) -> ModuleType:
 
 
 def sync(name: str, ledger_path: str, target_path: str, *, project_dir: str = "", dry_run: bool = False,
-         config: dict[str, Any] | None = None,
-         progress: Callable[[int, int], Callable[[int], None] | None] | None = None) -> Any:
+         config: dict[str, Any] | None = None, progress: Callable[[int], Any] | None = None) -> Any:
     """Sync the ledger at `ledger_path` into the `name` database at `target_path`.
 
-    `progress(total_rows, 0)` may return a callback taking the number of rows just handled.
-    Returns a SyncReport. A dry run works on an in-memory copy of the target and leaves both
-    the target file and the cursors untouched.
+    `progress(total_rows)` may return a callable taking the number of source rows just handled
+    (with an optional `close()`), e.g. sync.progress.progress_for. Returns a SyncReport. A dry
+    run works on an in-memory copy of the target and leaves both the target file and the
+    cursors untouched.
     """
     from hookledger.sync.base import Run, SyncReport, Target
     from hookledger.sync.source import Ledger
@@ -45,18 +45,21 @@ def sync(name: str, ledger_path: str, target_path: str, *, project_dir: str = ""
     ledger = Ledger.open(ledger_path)
     target = Target.scratch_copy(target_path) if dry_run else Target.open(target_path)
     report = SyncReport(target=name, target_db=target_db, dry_run=dry_run)
+    shown = None
     try:
         run = Run(name=name, ledger=ledger, target=target, report=report, target_db=target_db,
                   config=config or {}, project_dir=project_dir or ledger.project_dir(), dry_run=dry_run)
         steps = module.steps(run)
         if progress is not None:
-            run.progress = progress(run.pending(steps), 0)
+            shown = run.progress = progress(run.pending(steps))
         target.ensure_tables(module.DDL, report)
         prepare = getattr(module, "prepare", None)
         if prepare is not None:
             report.merge(target.transaction(lambda w: prepare(run, w)))
         run.run_steps(steps)
     finally:
+        if shown is not None and hasattr(shown, "close"):
+            shown.close()
         target.close()
         ledger.close()
     return report

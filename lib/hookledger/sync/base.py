@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hookledger.redact import redact
+from hookledger.redact import is_secret_key, redact
 from hookledger.store.ddl import execute_statements
 from hookledger.sync.source import Ledger
 from hookledger.timeutil import parse_utc
@@ -80,6 +80,36 @@ def clean(text: Any, limit: int | None = None) -> str | None:
 
 def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def scrub(value: Any, key: str = "") -> Any:
+    """`value` with every string redacted and every secret-named field blanked, recursively.
+
+    The ledger redacts what it stores; this is the second line for JSON a target receives
+    (a ledger written by an older hookledger, a secret under a key like `api_key`).
+    """
+    if key and is_secret_key(key) and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return "[REDACTED]"
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: scrub(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(v, key) for v in value]
+    return value
+
+
+def clean_json(value: Any, limit: int | None = None) -> str:
+    """Redacted JSON text; over `limit` characters it becomes a still-valid JSON preview."""
+    text = to_json(scrub(value))
+    if limit is None or len(text) <= limit:
+        return text
+    keep = limit - 100
+    while True:  # escaping can grow the preview: shorten it until the whole fits
+        out = to_json({"truncated": True, "chars": len(text), "preview": text[:max(keep, 0)]})
+        if len(out) <= limit or keep <= 0:
+            return out
+        keep -= len(out) - limit
 
 
 def stable_id(kind: str, *parts: Any) -> str:
@@ -178,20 +208,23 @@ class Target:
     def ensure_tables(self, ddl: dict[str, str], report: SyncReport) -> None:
         """Create each missing table from its seed DDL (with its indexes and triggers).
 
-        A table that exists is left exactly as its own system made it: no CREATE INDEX on it,
-        since its columns may differ from the seed's.
+        Looked up and created in one write transaction (retried while the target is locked),
+        so two syncs starting at once cannot both create a table. A table that exists is left
+        exactly as its own system made it: no CREATE INDEX on it, since its columns may differ
+        from the seed's.
         """
-        missing = [name for name in ddl if not self.has_table(name)]
-        if not missing:
-            return
+        created: list[str] = []
 
         def create(_: Writer) -> None:
-            for name in missing:
-                execute_statements(self.conn, ddl[name])
+            created.clear()  # a retried attempt starts over
+            for name, statements in ddl.items():
+                if not self.has_table(name):
+                    execute_statements(self.conn, statements)
+                    created.append(name)
 
         self.transaction(create)
         self._columns.clear()
-        report.created_tables.extend(missing)
+        report.created_tables.extend(created)
 
     # -- transactions
 
@@ -254,17 +287,19 @@ class Writer:
                 out[name] = _fallback(col)
         return out
 
-    def find(self, table: str, key: dict[str, Any]) -> sqlite3.Row | None:
+    def find(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        """The first row of `table` matching `key` (columns the target lacks are ignored)."""
         cols = self.target.columns(table)
+        wanted = key
         key = {k: v for k, v in key.items() if k in cols}
         if not key:
-            raise ValueError(f"no key column of {sorted(key)} exists in {table}")
+            raise ValueError(f"no key column of {sorted(wanted)} exists in {table}")
         where = " AND ".join(f"[{k}] IS ?" for k in key)
         cur = self.conn.execute(f"SELECT * FROM [{table}] WHERE {where} LIMIT 1", list(key.values()))
         found = cur.fetchone()
         if found is None:
             return None
-        return dict(zip([d[0] for d in cur.description], found))  # type: ignore[return-value]
+        return dict(zip([d[0] for d in cur.description], found))
 
     def _insert(self, table: str, row: dict[str, Any]) -> None:
         names = ", ".join(f"[{k}]" for k in row)
@@ -272,10 +307,15 @@ class Writer:
         self.conn.execute(f"INSERT INTO [{table}] ({names}) VALUES ({marks})", list(row.values()))
         self.count("inserted", table)
 
+    @staticmethod
+    def _key(fitted: dict[str, Any], key: Sequence[str]) -> dict[str, Any]:
+        """The natural key as it will be stored (after fit()'s neutral values), so a rerun finds it."""
+        return {k: fitted[k] for k in key if k in fitted}
+
     def insert(self, table: str, row: dict[str, Any], key: Sequence[str]) -> bool:
         """Insert unless a row with the same natural key exists (append-only safe)."""
         fitted = self.fit(table, row)
-        if self.find(table, {k: row.get(k) for k in key}) is not None:
+        if self.find(table, self._key(fitted, key)) is not None:
             return False
         self._insert(table, fitted)
         return True
@@ -288,7 +328,8 @@ class Writer:
         'inserted' | 'updated' | 'unchanged' | 'foreign'.
         """
         fitted = self.fit(table, row)
-        existing = self.find(table, {k: row.get(k) for k in key})
+        keyed = self._key(fitted, key)
+        existing = self.find(table, keyed)
         if existing is None:
             self._insert(table, fitted)
             return "inserted"
@@ -299,7 +340,6 @@ class Writer:
         if not changes:
             return "unchanged"
         sets = ", ".join(f"[{k}] = ?" for k in changes)
-        keyed = {k: row.get(k) for k in key if k in fitted}
         where = " AND ".join(f"[{k}] IS ?" for k in keyed)
         self.conn.execute(f"UPDATE [{table}] SET {sets} WHERE {where}", [*changes.values(), *keyed.values()])
         self.count("updated", table)
@@ -327,11 +367,6 @@ Handler = Callable[["Run", Writer, dict[str, Any]], None]
 Settled = Callable[[dict[str, Any]], bool]
 # (source table, handler, full, [settled]): see Run.stream
 Step = tuple[str, Handler, bool] | tuple[str, Handler, bool, Settled]
-
-
-def per_session_main_agent(handler: Handler) -> Handler:
-    """Adapt an agent handler to `sessions` rows: each session's main thread is an agent too."""
-    return lambda run, w, s: handler(run, w, run.ledger.agent(s["session_id"], None))
 
 
 @dataclass

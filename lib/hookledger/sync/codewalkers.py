@@ -8,11 +8,12 @@ foreign key, so chunks outlive their agent. See docs/sync.md for the column mapp
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from typing import Any
 
-from hookledger.sync.base import Run, Writer, per_session_main_agent, clean, stable_id, to_json, unix_s
-from hookledger.sync.source import loads
+from hookledger.sync.base import Run, Writer, clean_json, stable_id, unix_s
+from hookledger.sync.source import AGENTS, loads
 
 NAME = "codewalkers"
 
@@ -145,25 +146,31 @@ def _agent_row(run: Run, w: Writer, agent: dict[str, Any]) -> dict[str, Any]:
             "createdAt": unix_s(created), "updatedAt": unix_s(updated)}
 
 
-def _agent(run: Run, w: Writer, a: dict[str, Any]) -> None:
-    agent = run.ledger.agents().get(a.get("id") or "") or a
+def _agent(run: Run, w: Writer, agent: dict[str, Any]) -> None:
     w.upsert("agents", _agent_row(run, w, agent), ("id",), ("status", "updatedAt"))
+
+
+def _resumes(run: Run, session_id: str) -> list[int]:
+    """Rowids of the session's SessionStart events that resumed it (read once per run)."""
+    cache = run.cache.setdefault("resumes", {})
+    if session_id not in cache:
+        starts = run.ledger.query("SELECT rowid AS id, payload_summary FROM hook_events WHERE session_id = ?"
+                                  " AND event_type = 'SessionStart' ORDER BY rowid", (session_id,))
+        cache[session_id] = [r["id"] for r in starts
+                             if (loads(r["payload_summary"]) or {}).get("source") == "resume"]
+    return cache[session_id]
 
 
 def _session_number(run: Run, event: dict[str, Any]) -> int:
     """spawn = 1, each resume of the session +1 (subagents are never resumed)."""
-    if event.get("agent_id") or not run.ledger.has("hook_events"):
+    if event.get("agent_id") or not event.get("session_id"):
         return 1
-    resumes = run.ledger.query(
-        "SELECT count(*) AS n FROM hook_events WHERE session_id = ? AND event_type = 'SessionStart'"
-        " AND rowid < ? AND payload_summary LIKE '%\"source\": \"resume\"%'", (event.get("session_id"), event["_rowid"]))
-    return 1 + resumes[0]["n"] + (1 if event.get("event_type") == "SessionStart" and '"source": "resume"'
-                                  in (event.get("payload_summary") or "") else 0)
+    return 1 + bisect.bisect_right(_resumes(run, event["session_id"]), event["_rowid"])
 
 
 def _event(run: Run, w: Writer, e: dict[str, Any]) -> None:
     agent = run.ledger.agent(e.get("session_id"), e.get("agent_id"))
-    w.insert("agents", _agent_row(run, w, agent), ("id",))  # an agent seen only in events
+    w.insert("agents", _agent_row(run, w, agent), ("id",))  # parent first (no FK, but a name to show)
     line = {"timestamp": e.get("timestamp"), "type": e.get("event_type"), "session_id": e.get("session_id"),
             "tool_name": e.get("tool_name"), "tool_use_id": e.get("tool_use_id"), "outcome": e.get("outcome"),
             "error": e.get("error"), "duration_ms": e.get("duration_ms"),
@@ -171,14 +178,13 @@ def _event(run: Run, w: Writer, e: dict[str, Any]) -> None:
     w.insert("agent_log_chunks", {
         "id": stable_id("chunk", e.get("session_id"), e.get("event_uid") or e["_rowid"]),
         "agentId": agent["id"], "agentName": _name(w, agent["id"]), "sessionNumber": _session_number(run, e),
-        "content": clean(to_json({k: v for k, v in line.items() if v is not None})) + "\n",
+        "content": clean_json({k: v for k, v in line.items() if v is not None}) + "\n",
         "createdAt": unix_s(e.get("timestamp")),
     }, ("id",))
 
 
 def steps(run: Run) -> list[tuple[str, Any, bool]]:
     return [
-        ("sessions", per_session_main_agent(_agent), True),
-        ("agent_registry", _agent, True),
+        (AGENTS, _agent, True),
         ("hook_events", _event, False),
     ]

@@ -3,7 +3,9 @@ decisions.
 
 Its conventions: ISO-8601 UTC text ending in 'Z' for every timestamp, `team_id` 'default',
 file locks that expire (300 s unless configured) and belong to one agent. A live lock held by
-another agent is never taken over; an expired one is free, as the server itself treats it.
+another agent is never taken over (nor a live `dir/*` lock covering the file: the server's
+FileLockRegistry treats those as conflicts too); an expired one is free, as the server itself
+treats it. `action_type` stays within the server's ActionType enum.
 See docs/sync.md for the column mapping.
 """
 
@@ -13,13 +15,13 @@ import os
 from typing import Any
 
 from hookledger.events import main_agent_id
-from hookledger.sync.base import Run, Writer, clean, iso_z, iso_z_at, per_session_main_agent, seconds, stable_id, to_json
-from hookledger.sync.source import claim_done, claim_released, error_settled
+from hookledger.sync.base import Run, Writer, clean, clean_json, iso_z, iso_z_at, seconds, stable_id
+from hookledger.sync.source import AGENTS, claim_done, claim_released, error_settled
 
 NAME = "flightdeck"
 LOCK_TTL_S = 300
 
-_NOW_Z = "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+_NOW_Z = "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"  # the server's own utcNow default
 
 DDL: dict[str, str] = {
     "agent_roster": f"""
@@ -85,6 +87,9 @@ CREATE INDEX IF NOT EXISTS idx_decisions_project_id ON decisions(project_id);
 }
 
 _ACTIVITY_KEY = ("agent_id", "action_type", "timestamp", "summary")
+# agent_registry status -> agent_roster.status ('idle' | 'running' | 'terminated' on the server)
+ROSTER_STATUS = {"running": "running"}
+ENDED = ("completed", "failed", "aborted_stale")
 
 
 def role(agent: dict[str, Any]) -> str:
@@ -95,7 +100,7 @@ def project_id(run: Run) -> str | None:
     configured = run.config.get("project_id")
     if configured:
         return str(configured)
-    return os.path.basename(run.project_dir.rstrip("/")) or None if run.project_dir else None
+    return (os.path.basename(run.project_dir.rstrip("/")) or None) if run.project_dir else None
 
 
 def _roster_row(run: Run, agent: dict[str, Any]) -> dict[str, Any]:
@@ -103,22 +108,25 @@ def _roster_row(run: Run, agent: dict[str, Any]) -> dict[str, Any]:
     created = agent.get("spawn_time") or session.get("started_at")
     updated = agent.get("end_time") or (session.get("last_event_at") if agent.get("is_main") else None) or created
     return {"agent_id": agent["id"], "role": role(agent), "model": agent.get("model") or "unknown",
+            "status": ROSTER_STATUS.get(agent.get("status") or "", "terminated"),
             "session_id": agent.get("session_id"), "project_id": project_id(run), "provider": "anthropic",
             "team_id": "default", "created_at": iso_z(created), "updated_at": iso_z(updated),
             "last_task_summary": clean(agent.get("task_description"), 500)}
 
 
-def _agent(run: Run, w: Writer, a: dict[str, Any]) -> None:
-    agent = run.ledger.agents().get(a.get("id") or "") or a
-    w.upsert("agent_roster", _roster_row(run, agent), ("agent_id",), ("updated_at", "last_task_summary", "model"))
-    if not agent.get("is_main"):
-        _activity(run, w, agent, "sub_agent_spawned", agent.get("spawn_time"),
-                  f"Spawned {agent.get('agent_type') or 'agent'}: {agent.get('task_description') or agent['id']}",
-                  {"agent_type": agent.get("agent_type")})
-        if agent.get("end_time") and agent.get("status") in ("completed", "failed", "aborted_stale"):
-            action = "task_completed" if agent["status"] == "completed" else "agent_terminated"
-            _activity(run, w, agent, action, agent["end_time"], f"Agent {agent['id']} {agent['status']}",
-                      {"status": agent["status"], "files_changed": agent.get("files_changed")})
+def _agent(run: Run, w: Writer, agent: dict[str, Any]) -> None:
+    """An agent's roster row; a subagent's spawn, and its end once it ended."""
+    w.upsert("agent_roster", _roster_row(run, agent), ("agent_id",),
+             ("updated_at", "last_task_summary", "model", "status"))
+    if agent.get("is_main"):
+        return
+    _activity(run, w, agent, "sub_agent_spawned", agent.get("spawn_time"),
+              f"Spawned {agent.get('agent_type') or 'agent'}: {agent.get('task_description') or agent['id']}",
+              {"agent_type": agent.get("agent_type")})
+    if agent.get("end_time") and agent.get("status") in ENDED:
+        action = "task_completed" if agent["status"] == "completed" else "agent_terminated"
+        _activity(run, w, agent, action, agent["end_time"], f"Agent {agent['id']} {agent['status']}",
+                  {"status": agent["status"], "files_changed": agent.get("files_changed")})
 
 
 def _ensure_agent(run: Run, w: Writer, session_id: str | None, agent_id: str | None) -> dict[str, Any]:
@@ -132,8 +140,8 @@ def _activity(run: Run, w: Writer, agent: dict[str, Any], action: str, ts: str |
     w.insert("activity_log", {"agent_id": agent["id"], "agent_role": role(agent), "action_type": action,
                               "project_id": project_id(run),
                               "summary": clean(summary, 500), "timestamp": iso_z(ts),
-                              "details": to_json({"source": "hookledger", "session_id": agent.get("session_id"),
-                                                  **details})}, _ACTIVITY_KEY)
+                              "details": clean_json({"source": "hookledger", "session_id": agent.get("session_id"),
+                                                     **details})}, _ACTIVITY_KEY)
 
 
 def claim_window(run: Run) -> float:
@@ -146,38 +154,70 @@ def claim_window(run: Run) -> float:
     return run.cache["claim_window"]
 
 
+def paths_conflict(held: str, wanted: str) -> bool:
+    """The server's own rule: the same path, or a `dir/*` lock covering the other path."""
+    if held == wanted:
+        return True
+    if held.endswith("/*") and wanted.startswith(held[:-1]):
+        return True
+    return wanted.endswith("/*") and held.startswith(wanted[:-1])
+
+
+def _held_by_other(run: Run, w: Writer, path: str, agent_id: str) -> bool:
+    """Another agent holds a live lock on `path`, exactly or through a `dir/*` pattern."""
+    for row in w.conn.execute("SELECT file_path, agent_id, expires_at FROM file_locks WHERE agent_id != ?"
+                              " AND (file_path = ? OR file_path LIKE '%/*')", (agent_id, path)):
+        until = seconds(row[2])
+        if paths_conflict(row[0], path) and (until is None or until > run.now):
+            return True
+    return False
+
+
+def _release(w: Writer, agent: dict[str, Any], claim: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    """The claim ended (released, or its agent ended): the lock we wrote for it ends then too.
+
+    Its expires_at moves back to the release time, which the server reads as free (and
+    cleans up itself). Nothing is deleted; a lock that is not ours is never touched.
+    """
+    if existing is None or existing.get("agent_id") != agent["id"]:
+        return
+    end = seconds(claim.get("released_at")) if claim.get("released_at") else seconds(agent.get("end_time"))
+    held_until = seconds(existing.get("expires_at"))
+    if end is None or held_until is None or held_until <= end or (seconds(existing.get("acquired_at")) or 0) > end:
+        return
+    w.conn.execute("UPDATE file_locks SET expires_at = ? WHERE file_path = ? AND agent_id = ?",
+                   (iso_z_at(end), claim["file_path"], agent["id"]))
+    w.count("updated", "file_locks")
+
+
 def _lock(run: Run, w: Writer, agent: dict[str, Any], claim: dict[str, Any]) -> None:
     """A live claim becomes the agent's lock; another agent's live lock is never taken.
 
     Live means what hookledger itself means (claims.v_file_owners): a `held` claim, not yet
     released, of an agent still running, within the claim window; the lock then expires
-    the target's TTL after it was taken. When the claim is released (its agent ended), the
-    lock we wrote ends then too: its expires_at moves back to the release time, which the
-    server reads as free. Nothing is deleted.
+    the target's TTL after it was taken.
     """
     if claim.get("status") not in (None, "held") or claim.get("phase") == "failed":
         w.skip("file_locks")  # shared claims and failed calls never held the file
         return
     path, acquired = claim["file_path"], seconds(claim.get("timestamp"))
-    existing = w.find("file_locks", {"file_path": path})
-    ours = existing is not None and existing.get("agent_id") == agent["id"]
     if acquired is None:
         w.skip("file_locks")
         return
-    released = seconds(claim.get("released_at")) if claim.get("released_at") else None
-    if released is not None or agent.get("status") != "running":
-        end = released if released is not None else seconds(agent.get("end_time"))
-        held_until = seconds(existing.get("expires_at")) if ours else None
-        if ours and end is not None and held_until is not None and held_until > end \
-                and (seconds(existing.get("acquired_at")) or 0) <= end:
-            w.conn.execute("UPDATE file_locks SET expires_at = ? WHERE file_path = ? AND agent_id = ?",
-                           (iso_z_at(end), path, agent["id"]))
-            w.count("updated", "file_locks")
+    existing = w.find("file_locks", {"file_path": path})
+    if claim.get("released_at") or agent.get("status") != "running":
+        _release(w, agent, claim, existing)
         return
     ttl = float(run.config.get("lock_ttl_seconds") or LOCK_TTL_S)
     if acquired + claim_window(run) <= run.now or acquired + ttl <= run.now:
         w.skip("file_locks")  # out of its window: nothing to hold
         return
+    if _held_by_other(run, w, path, agent["id"]):
+        w.skip("file_locks")  # another agent's live lock
+        return
+    ours = existing is not None and existing.get("agent_id") == agent["id"]
+    if ours and (seconds(existing.get("acquired_at")) or 0) >= acquired:
+        return  # already ours from this claim or a newer one
     row = w.fit("file_locks", {"file_path": path, "agent_id": agent["id"], "agent_role": role(agent),
                                "project_id": project_id(run),
                                "reason": clean(f"{claim.get('operation') or 'Edit'} (hookledger claim)"),
@@ -185,12 +225,7 @@ def _lock(run: Run, w: Writer, agent: dict[str, Any], claim: dict[str, Any]) -> 
     if existing is None:
         w.insert("file_locks", row, ("file_path",))
         return
-    held_until = seconds(existing.get("expires_at"))
-    if not ours and (held_until is None or held_until > run.now):
-        w.skip("file_locks")  # another agent's live lock
-        return
-    if ours and (seconds(existing.get("acquired_at")) or 0) >= acquired:
-        return  # already ours from this claim or a newer one
+    # an expired lock (of any agent) or an older lock of ours: this claim takes it
     sets = ", ".join(f"[{k}] = ?" for k in row if k != "file_path")
     w.conn.execute(f"UPDATE file_locks SET {sets} WHERE file_path = ?",
                    [v for k, v in row.items() if k != "file_path"] + [path])
@@ -200,28 +235,30 @@ def _lock(run: Run, w: Writer, agent: dict[str, Any], claim: dict[str, Any]) -> 
 def _claim(run: Run, w: Writer, c: dict[str, Any]) -> None:
     agent = _ensure_agent(run, w, c.get("session_id"), c.get("agent_id"))
     if claim_done(c):
+        # `file` is the key the server's activity summary reads a file_edit's path from
         _activity(run, w, agent, "file_edit", c.get("timestamp"), f"{c.get('operation') or 'Edit'} {c['file_path']}",
-                  {"file_path": c["file_path"], "operation": c.get("operation"), "claim": c.get("status") or "held"})
+                  {"file": c["file_path"], "operation": c.get("operation"), "claim": c.get("status") or "held"})
     _lock(run, w, agent, c)
 
 
 def _error(run: Run, w: Writer, e: dict[str, Any]) -> None:
     """The error when it happened (with the escalation it reached then), and its resolution
-    as a second entry once it is fixed or abandoned."""
+    as a `status_change` entry once it is fixed or abandoned (the server has no action type
+    for a resolved error)."""
     agent = _ensure_agent(run, w, e.get("session_id"), e.get("agent_id"))
     what = e.get("command") or e.get("tool_name")
     where = f" in {e['file_path']}" if e.get("file_path") else ""
     label = f"{e.get('error_category') or 'runtime'} error" + (f" ({what})" if what else "") + where
     escalation = e.get("escalation") if "escalation" in e else None
     _activity(run, w, agent, "error", e.get("timestamp"), f"{label}: {e.get('error_message') or ''}",
-              {"file_path": e.get("file_path"), "category": e.get("error_category"), "tool_name": e.get("tool_name"),
+              {"file": e.get("file_path"), "category": e.get("error_category"), "tool_name": e.get("tool_name"),
                "command": e.get("command"), "signature": e.get("signature"), "attempt": e.get("attempt_number"),
                "escalation": escalation})
     resolution = e.get("resolution")
     if resolution in ("auto_fixed", "abandoned"):
-        _activity(run, w, agent, "error_resolved" if resolution == "auto_fixed" else "error_abandoned",
-                  e.get("resolved_at") or e.get("timestamp"), f"{label}: {resolution.replace('_', ' ')}",
-                  {"resolution": resolution, "attempt": e.get("attempt_number"), "signature": e.get("signature")})
+        _activity(run, w, agent, "status_change", e.get("resolved_at") or e.get("timestamp"),
+                  f"{label}: {resolution.replace('_', ' ')}",
+                  {"error_resolution": resolution, "attempt": e.get("attempt_number"), "signature": e.get("signature")})
 
 
 def _task(run: Run, w: Writer, t: dict[str, Any]) -> None:
@@ -233,6 +270,8 @@ def _task(run: Run, w: Writer, t: dict[str, Any]) -> None:
 
 
 def _verdict(run: Run, w: Writer, v: dict[str, Any]) -> None:
+    """A verdict is a decision already taken: confirmed (allow) or rejected (block), with
+    confirmed_at the time it was taken, as the server stamps either resolution."""
     sid = v.get("session_id") or ""
     task = run.ledger.query("SELECT agent_id FROM tasks WHERE session_id = ? AND task_id = ?",
                             (sid, v.get("task_id"))) if run.ledger.has("tasks") and v.get("task_id") else []
@@ -244,14 +283,13 @@ def _verdict(run: Run, w: Writer, v: dict[str, Any]) -> None:
         "title": clean(f"{v.get('hook_event') or 'Verdict'} task {v.get('task_id') or '?'}: {v.get('decision') or '?'}", 200),
         "rationale": clean(v.get("reason")), "needs_confirmation": 0,
         "status": "confirmed" if allowed else "rejected", "auto_approved": 1 if allowed else 0,
-        "confirmed_at": iso_z(v.get("timestamp")) if allowed else None, "created_at": iso_z(v.get("timestamp")),
+        "confirmed_at": iso_z(v.get("timestamp")), "created_at": iso_z(v.get("timestamp")), "category": "general",
     }, ("id",))
 
 
 def steps(run: Run) -> list[tuple[str, Any, bool]]:
     return [
-        ("sessions", per_session_main_agent(_agent), True),
-        ("agent_registry", _agent, True),
+        (AGENTS, _agent, True),
         ("file_claims", _claim, False, claim_released),
         ("error_log", _error, False, error_settled),
         ("tasks", _task, True),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hookledger.sync.base import Run, Writer, clean, iso_z, to_json, unix_s
+from hookledger.sync.base import Run, Writer, clean, clean_json, iso_z, unix_s
 from hookledger.sync.source import claim_done, claim_settled, error_settled, loads
 
 NAME = "massu"
@@ -129,7 +129,7 @@ def _observation(run: Run, w: Writer, row: dict[str, Any], *, type_: str, title:
     w.insert("observations", {
         "session_id": row["session_id"], "type": type_, "title": clean(title, 200),
         "description": clean(text), "detail": clean(text), "importance": max(1, min(5, importance)),
-        "files_involved": to_json([f for f in files if f]), "vr_type": vr_type,
+        "files_involved": clean_json([f for f in files if f]), "vr_type": vr_type,
         "created_at": iso_z(row.get("timestamp")), "created_at_epoch": unix_s(row.get("timestamp")),
     }, _OBS_KEY)
 
@@ -161,7 +161,7 @@ def _claim(run: Run, w: Writer, c: dict[str, Any]) -> None:
                  importance=3 if shared else 2, files=[c["file_path"]])
     _audit(run, w, c, event_type="code_change", actor="ai" if agent.get("is_main") else "agent",
            file_path=c["file_path"], change_type=change_type(c.get("operation")), approval_status="auto_approved",
-           metadata=to_json({"source": "hookledger", "agent_id": agent["id"], "operation": c.get("operation"),
+           metadata=clean_json({"source": "hookledger", "agent_id": agent["id"], "operation": c.get("operation"),
                              "claim": c.get("status") or "held"}))
 
 
@@ -210,7 +210,7 @@ def _verdict(run: Run, w: Writer, v: dict[str, Any]) -> None:
     allowed = (v.get("decision") or "").lower() == "allow"
     _audit(run, w, v, event_type="review", actor="hook", approval_status="auto_approved" if allowed else "denied",
            evidence=clean(v.get("reason")),
-           metadata=to_json({"source": "hookledger", "hook_event": v.get("hook_event"), "task_id": v.get("task_id"),
+           metadata=clean_json({"source": "hookledger", "hook_event": v.get("hook_event"), "task_id": v.get("task_id"),
                              "decision": v.get("decision")}))
 
 
@@ -249,8 +249,8 @@ def _summary_row(run: Run, snap: dict[str, Any], content: dict[str, Any]) -> dic
         "failed_attempts": _lines(failed + errors),
         "next_steps": _lines([f"Task {t.get('task_id')} ({t.get('status') or 'pending'}): {t.get('subject') or ''}"
                               for t in open_tasks]),
-        "files_modified": to_json(files),
-        "plan_progress": to_json(progress),
+        "files_modified": clean_json(files),
+        "plan_progress": clean_json(progress),
         "created_at": iso_z(ts), "created_at_epoch": unix_s(ts),
     }
 
@@ -269,7 +269,7 @@ def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
         w.insert("session_summaries", row, _SUMMARY_KEY)
     if kind == "pre_compact":
         _audit(run, w, snap, event_type="compaction", actor="hook",
-               metadata=to_json({"source": "hookledger", "snapshot_type": "pre_compact"}))
+               metadata=clean_json({"source": "hookledger", "snapshot_type": "pre_compact"}))
 
 
 def steps(run: Run) -> list[tuple[str, Any, bool]]:

@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS sync_cursors (
 )
 """
 
+AGENTS = "agents"  # the source of every agent: main threads, agent_registry, agents seen only in events
+
 # Tables whose ids name a session; used to find sessions missing from `sessions`.
 _SESSION_TABLES = ("agent_registry", "file_claims", "failed_paths", "error_log", "context_snapshots",
                    "hook_events", "llm_verdicts", "tasks")
@@ -65,7 +67,14 @@ class Ledger:
     # -- raw rows
 
     def rows(self, table: str, after: int = 0) -> Iterator[dict[str, Any]]:
-        """Rows of `table` with rowid > `after`, in rowid order, as dicts with `_rowid`."""
+        """Rows of `table` with rowid > `after`, in rowid order, as dicts with `_rowid`.
+
+        `agents` is not a table: it is every agent the ledger knows of (see agents()), re-read
+        in full each time (state, not log).
+        """
+        if table == AGENTS:
+            yield from self.agents().values()
+            return
         if not self.has(table):
             return
         cur = self.conn.execute(f"SELECT rowid AS _rowid, * FROM [{table}] WHERE rowid > ? ORDER BY rowid", (after,))
@@ -73,6 +82,8 @@ class Ledger:
             yield dict(row)
 
     def count(self, table: str, after: int = 0) -> int:
+        if table == AGENTS:
+            return len(self.agents())
         if not self.has(table):
             return 0
         return self.conn.execute(f"SELECT count(*) FROM [{table}] WHERE rowid > ?", (after,)).fetchone()[0]
@@ -148,8 +159,41 @@ class Ledger:
                 agents[r["id"]] = {**main, **{k: v for k, v in r.items() if v is not None},
                                    "is_main": bool(main) or r.get("agent_type") == "main",
                                    "model": main.get("model") or self.session(r["session_id"]).get("model")}
+            for agent in self._event_only_agents(agents):
+                agents[agent["id"]] = agent
             self._agents = agents
         return self._agents
+
+    def _event_only_agents(self, known: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        """Subagents that acted in hook_events but never reached agent_registry (a SubagentStop
+        whose SubagentStart was not recorded): running only while nothing says they ended."""
+        if not self.has("hook_events"):
+            return []
+        out = []
+        for r in self.conn.execute(
+                "SELECT session_id, agent_id, min(timestamp) AS first, max(timestamp) AS last,"
+                " max(CASE WHEN event_type = 'SubagentStop' THEN timestamp END) AS stopped_at"
+                " FROM hook_events WHERE agent_id IS NOT NULL AND agent_id != ''"
+                " GROUP BY session_id, agent_id ORDER BY min(rowid)"):
+            if r["agent_id"] in known:
+                continue
+            session = self.session(r["session_id"])
+            status = "completed" if r["stopped_at"] else agent_status_of_session(session.get("status"))
+            end = r["stopped_at"] or (session.get("ended_at") or r["last"] if status != "running" else None)
+            out.append({"id": r["agent_id"], "session_id": r["session_id"], "agent_type": self._agent_type(r),
+                        "is_main": False, "task_description": None, "spawn_time": r["first"], "end_time": end,
+                        "status": status, "files_changed": None, "model": session.get("model"), "_rowid": 0})
+        return out
+
+    def _agent_type(self, r: sqlite3.Row) -> str | None:
+        """The agent_type its payloads carry (SubagentStop has one), when not empty."""
+        for (summary,) in self.conn.execute(
+                "SELECT payload_summary FROM hook_events WHERE session_id = ? AND agent_id = ? ORDER BY rowid DESC",
+                (r["session_id"], r["agent_id"])):
+            found = loads(summary)
+            if isinstance(found, dict) and isinstance(found.get("agent_type"), str) and found["agent_type"]:
+                return found["agent_type"]
+        return None
 
     def agent(self, session_id: str | None, agent_id: str | None) -> dict[str, Any]:
         """The acting agent of a row: its agent_id when known, else the session's main thread."""

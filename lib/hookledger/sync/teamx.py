@@ -15,7 +15,7 @@ import os
 from typing import Any
 
 from hookledger.handlers import snake
-from hookledger.sync.base import Run, Writer, clean, stable_id, to_json, unix_ms
+from hookledger.sync.base import Run, Writer, clean, clean_json, stable_id, unix_ms
 from hookledger.sync.source import loads
 
 NAME = "teamx"
@@ -238,7 +238,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS idx_ticket_checkouts_active ON ticket_checkout
 SESSION_STATUS = {"active": "working", "ended": "ended", "abandoned": "stale"}
 HEARTBEAT_STATUS = {"SessionStart": "working", "UserPromptSubmit": "working", "SubagentStop": "working",
                     "PreCompact": "working", "PostCompact": "working", "Stop": "idle", "SessionEnd": "ended"}
-TOOL_INPUT_MAX = 8192  # Team-X truncates tool input/output to 8 KB
+TOOL_JSON_MAX = 8192  # Team-X truncates tool input/output to 8 KB (kept valid JSON here)
 
 
 # ---------------------------------------------------------------- company and employee
@@ -346,14 +346,15 @@ def _event(run: Run, w: Writer, e: dict[str, Any]) -> None:
     rts = _ensure_runtime_session(run, w, sid)
     ref = e.get("event_uid") or e["_rowid"]
     created = unix_ms(e.get("timestamp")) or int(run.now * 1000)
+    summary = loads(e.get("payload_summary"))
     payload = {"session_id": sid, "runtime_session_id": rts, "agent_id": e.get("agent_id"),
                "tool_name": e.get("tool_name"), "tool_use_id": e.get("tool_use_id"), "outcome": e.get("outcome"),
-               "error": clean(e.get("error")), "exit_code": e.get("exit_code"), "duration_ms": e.get("duration_ms"),
-               "summary": loads(clean(e.get("payload_summary"))) or clean(e.get("payload_summary"))}
+               "error": e.get("error"), "exit_code": e.get("exit_code"), "duration_ms": e.get("duration_ms"),
+               "summary": summary if summary is not None else e.get("payload_summary")}
     w.insert("events", {"id": stable_id("evt", sid, ref), "company_id": run.cache["company_id"],
                         "actor_id": run.cache["employee_id"], "actor_kind": "employee",
                         "event_type": f"claude_code.{snake(e.get('event_type') or 'unknown')}",
-                        "payload_json": to_json({k: v for k, v in payload.items() if v is not None}),
+                        "payload_json": clean_json({k: v for k, v in payload.items() if v is not None}),
                         "created_at": created}, ("id",))
     status = HEARTBEAT_STATUS.get(e.get("event_type") or "")
     if status:
@@ -361,29 +362,40 @@ def _event(run: Run, w: Writer, e: dict[str, Any]) -> None:
                                         "company_id": run.cache["company_id"], "employee_id": run.cache["employee_id"],
                                         "status": status, "cost_delta_json": "{}", "message": e.get("event_type"),
                                         "created_at": created}, ("id",))
-    _tool_call(run, w, e, rts, created)
+    _tool_call(run, w, e, summary if isinstance(summary, dict) else {}, created)
 
 
-def _tool_call(run: Run, w: Writer, e: dict[str, Any], rts: str, created: int) -> None:
-    event, outcome = e.get("event_type"), e.get("outcome")
-    if event == "PostToolUse":
-        status = "success"
-    elif event == "PostToolUseFailure":
-        status = "error"
-    elif event == "PreToolUse" and outcome == "blocked":
-        status = "denied"
-    else:
+TOOL_STATUS = {"PostToolUse": "success", "PostToolUseFailure": "error"}
+
+
+def _latency_ms(run: Run, e: dict[str, Any], summary: dict[str, Any], created: int) -> int:
+    """The tool's own duration when Claude Code reports it, else PreToolUse to this event."""
+    reported = summary.get("duration_ms")
+    if isinstance(reported, (int, float)) and not isinstance(reported, bool) and reported >= 0:
+        return int(reported)
+    if not e.get("tool_use_id") or e.get("event_type") == "PreToolUse":
+        return 0
+    pre = run.ledger.query("SELECT timestamp FROM hook_events WHERE session_id = ? AND tool_use_id = ?"
+                           " AND event_type = 'PreToolUse' ORDER BY rowid LIMIT 1", (e["session_id"], e["tool_use_id"]))
+    started = unix_ms(pre[0]["timestamp"]) if pre else None
+    return max(0, created - started) if started else 0
+
+
+def _tool_call(run: Run, w: Writer, e: dict[str, Any], summary: dict[str, Any], created: int) -> None:
+    """A finished (or denied) tool call: its input and output as JSON, its error, its latency."""
+    event = e.get("event_type")
+    status = TOOL_STATUS.get(event or "") or ("denied" if event == "PreToolUse" and e.get("outcome") == "blocked" else None)
+    if status is None:
         return
-    latency = 0
-    if e.get("tool_use_id") and event != "PreToolUse":
-        pre = run.ledger.query("SELECT timestamp FROM hook_events WHERE session_id = ? AND tool_use_id = ?"
-                               " AND event_type = 'PreToolUse' ORDER BY rowid LIMIT 1", (e["session_id"], e["tool_use_id"]))
-        started = unix_ms(pre[0]["timestamp"]) if pre else None
-        latency = max(0, created - started) if started else 0
+    tool_input = summary.get("tool_input", {})
+    output = summary.get("tool_response") if event == "PostToolUse" else None
+    error = summary.get("error") if status == "error" else None
     w.insert("tool_calls", {"id": stable_id("tool", e["session_id"], e.get("tool_use_id") or e.get("event_uid") or e["_rowid"]),
                             "run_id": run_id(e["session_id"]), "tool_name": e.get("tool_name") or "unknown",
-                            "input_json": clean(e.get("payload_summary") or "{}", TOOL_INPUT_MAX),
-                            "latency_ms": latency, "status": status, "error": clean(e.get("error")),
+                            "input_json": clean_json(tool_input, TOOL_JSON_MAX),
+                            "output_json": None if output is None else clean_json(output, TOOL_JSON_MAX),
+                            "latency_ms": _latency_ms(run, e, summary, created), "status": status,
+                            "error": clean(error if isinstance(error, str) else e.get("error")),
                             "created_at": created}, ("id",))
 
 
