@@ -97,7 +97,8 @@ def merge(settings: dict[str, Any], python: str | None, hooks_dir: str | None, *
     return merged
 
 
-def _read_settings(path: str) -> dict[str, Any]:
+def read_settings(path: str) -> dict[str, Any]:
+    """A settings file as a dict ({} when missing or empty); SettingsError when it is not a JSON object."""
     try:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
@@ -152,7 +153,7 @@ def apply(project: str, python: str | None = None, hooks_dir: str | None = None,
     if not os.path.isdir(project):
         raise SettingsError(f"{project} is not a directory")
     path = os.path.join(project, ".claude", "settings.json")
-    original = _read_settings(path)
+    original = read_settings(path)
     updated = merge(original, python, hooks_dir, uninstall=uninstall)
     result = Result(settings_path=path, changed=updated != original, backup=None)
     if result.changed:
@@ -169,11 +170,16 @@ def apply(project: str, python: str | None = None, hooks_dir: str | None = None,
 
 
 def registered_events(project: str) -> dict[str, list[str]]:
-    """Event -> our registered commands in the project's settings (for doctor)."""
+    """Event -> our registered commands in the project's settings."""
     try:
-        settings = _read_settings(os.path.join(project, ".claude", "settings.json"))
+        settings = read_settings(os.path.join(project, ".claude", "settings.json"))
     except SettingsError:
         return {}
+    return ours_in(settings)
+
+
+def ours_in(settings: dict[str, Any]) -> dict[str, list[str]]:
+    """Event -> the commands carrying our marker in one settings dict."""
     found: dict[str, list[str]] = {}
     hooks = settings.get("hooks")
     for event, groups in (hooks.items() if isinstance(hooks, dict) else []):
