@@ -24,6 +24,13 @@ SID_C = "653000e5-5ec8-4bd1-8e55-ed16fefd33d1"  # only in hook_events / failed_p
 SUB_LIVE = "aff41339c1597efe4"
 SUB_DONE = "b0c1d2e3f4a5b6c7d"
 SECRET = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUv"
+# The coordination server's ActionType enum (packages/shared/src/domain/activity.ts): an
+# activity_log row with any other action_type fails its schema when the server reads it back.
+FLIGHTDECK_ACTION_TYPES = {
+    "file_edit", "file_read", "decision_made", "task_started", "task_completed", "sub_agent_spawned",
+    "agent_terminated", "lock_acquired", "lock_released", "lock_denied", "message_sent", "delegated",
+    "delegation_cancelled", "status_change", "heartbeat_halted", "limit_change_requested", "deferred_issue",
+    "group_message", "agent_interrupted", "error"}
 
 
 def ago(seconds: float, now: float | None = None) -> str:
@@ -172,6 +179,41 @@ def fk_violations(path: Path) -> list[tuple]:
     return rows
 
 
+def check_constraints(path: Path) -> None:
+    """Foreign keys (checked with foreign_keys ON) and the file's integrity both hold."""
+    conn = target_conn(path)
+    try:
+        assert [tuple(r) for r in conn.execute("PRAGMA foreign_key_check")] == []
+        assert [tuple(r) for r in conn.execute("PRAGMA integrity_check")] == [("ok",)]
+    finally:
+        conn.close()
+
+
+def text_values(path: Path) -> list[tuple[str, str, str]]:
+    """(table, column, value) for every text value of every table: what a secret could hide in."""
+    conn = sqlite3.connect(str(path))
+    out = []
+    try:
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"):
+            cur = conn.execute(f"SELECT * FROM [{table}]")
+            names = [d[0] for d in cur.description]
+            for row in cur:
+                out += [(table, n, v) for n, v in zip(names, row) if isinstance(v, str)]
+    finally:
+        conn.close()
+    return out
+
+
+def flightdeck_target(path: Path, *, contested: str, expired: str, glob: str) -> Path:
+    """flightdeck_populated.sql with another agent's live lock on `contested`, an expired lock
+    on `expired` and a live `dir/*` lock `glob`, all relative to now."""
+    from hookledger.sync.base import iso_z_at
+
+    now = time.time()
+    return make_target(path, "flightdeck_populated.sql", CONTESTED=contested, EXPIRED_PATH=expired, GLOB=glob,
+                       NOW=iso_z_at(now), LIVE=iso_z_at(now + 600), EXPIRED=iso_z_at(now - 3600))
+
+
 def rows(path: Path, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
     conn = target_conn(path)
     out = [dict(r) for r in conn.execute(sql, params)]
@@ -204,7 +246,7 @@ def check_idempotent(name: str, ledger: Path, target: Path, project: Path) -> No
     second = run(name, ledger, target, project)
     assert second.inserted == {} and second.updated == {}, second.as_dict()
     assert dump(target) == before
-    assert fk_violations(target) == []
+    check_constraints(target)
 
 
 def check_dry_run(name: str, ledger: Path, target: Path, project: Path) -> None:
@@ -236,4 +278,4 @@ def check_resume(name: str, ledger: Path, target: Path, project: Path, tmp_path:
     reference = tmp_path / f"{name}-reference.db"
     run(name, ledger, reference, project)
     assert table_counts(target) == table_counts(reference)
-    assert fk_violations(target) == []
+    check_constraints(target)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 import time
 from pathlib import Path
 
 import sync_support as s
-from hookledger.sync.base import iso_z_at
 
 ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 def populated(tmp_path: Path, project: Path) -> Path:
-    now = time.time()
-    return s.make_target(tmp_path / "flightdeck.db", "flightdeck_populated.sql", PROJECT=str(project),
-                         NOW=iso_z_at(now), LIVE=iso_z_at(now + 600), EXPIRED=iso_z_at(now - 3600))
+    return s.flightdeck_target(tmp_path / "flightdeck.db", contested=f"{project}/src/contested.py",
+                               expired=f"{project}/sub.txt", glob=f"{project}/vendor/*")
 
 
 def test_empty_target(tmp_path):
@@ -31,10 +31,15 @@ def test_empty_target(tmp_path):
     assert set(locks) == {"live.py", "sub.txt", "contested.py"}
     assert locks["sub.txt"]["agent_id"] == s.SUB_LIVE and ISO_Z.fullmatch(locks["sub.txt"]["expires_at"])
     actions = {r["action_type"] for r in s.rows(target, "SELECT action_type FROM activity_log")}
-    assert {"file_edit", "sub_agent_spawned", "error", "task_completed"} <= actions
+    assert {"file_edit", "sub_agent_spawned", "error", "task_completed", "status_change"} <= actions <= s.FLIGHTDECK_ACTION_TYPES
+    # the server reads a file_edit's path from details.file
+    edits = s.rows(target, "SELECT details FROM activity_log WHERE action_type = 'file_edit'")
+    assert {Path(json.loads(e["details"])["file"]).name for e in edits} >= {"app.py", "live.py", "sub.txt"}
     decisions = {r["status"]: r for r in s.rows(target, "SELECT * FROM decisions")}
     assert set(decisions) == {"confirmed", "rejected"}
     assert decisions["confirmed"]["auto_approved"] == 1 and ISO_Z.fullmatch(decisions["confirmed"]["confirmed_at"])
+    # the server stamps confirmed_at on a rejection too: the time it was decided
+    assert decisions["rejected"]["auto_approved"] == 0 and ISO_Z.fullmatch(decisions["rejected"]["confirmed_at"])
     errors = s.rows(target, "SELECT summary FROM activity_log WHERE action_type = 'error'")
     assert all(s.SECRET not in e["summary"] for e in errors)
 
@@ -49,10 +54,29 @@ def test_live_lock_of_another_agent_is_never_taken(tmp_path):
     # the expired lock on sub.txt was free: our subagent holds it now
     sub = s.rows(target, "SELECT agent_id FROM file_locks WHERE file_path LIKE '%sub.txt'")
     assert sub == [{"agent_id": s.SUB_LIVE}]
-    # their rows stay, columns we do not know are left to their defaults
-    assert s.rows(target, "SELECT status FROM agent_roster WHERE agent_id = 'agent-7f3a'") == [{"status": "busy"}]
+    # their rows stay; the roster's status (a column the seed omits) is written for ours
+    assert s.rows(target, "SELECT status FROM agent_roster WHERE agent_id = 'agent-7f3a'") == [{"status": "running"}]
+    status = {r["agent_id"]: r["status"] for r in s.rows(target, "SELECT agent_id, status FROM agent_roster")}
+    assert status[s.SUB_LIVE] == "running" and status[s.SUB_DONE] == "terminated" and status[f"main:{s.SID_A}"] == "terminated"
     assert s.rows(target, "SELECT count(*) AS n FROM decisions WHERE id = 'dec-1'")[0]["n"] == 1
-    assert s.rows(target, "SELECT category FROM decisions WHERE id != 'dec-1' LIMIT 1")[0]["category"] == ""
+    assert {r["category"] for r in s.rows(target, "SELECT category FROM decisions WHERE id != 'dec-1'")} == {"general"}
+    s.check_constraints(target)
+
+
+def test_a_live_directory_lock_of_another_agent_covers_the_file(tmp_path):
+    ledger, project = s.setup(tmp_path)
+    conn = sqlite3.connect(str(ledger))  # the live subagent edits a file under their vendor/* lock
+    s.insert(conn, "file_claims", session_id=s.SID_B, agent_id=s.SUB_LIVE, file_path=f"{project}/vendor/lib.py",
+             operation="Edit", timestamp=s.ago(15), status="held", phase="done")
+    conn.commit()
+    conn.close()
+    target = populated(tmp_path, project)
+    s.run("flightdeck", ledger, target, project)
+    assert s.rows(target, "SELECT * FROM file_locks WHERE file_path LIKE '%vendor/lib.py'") == []
+    [glob] = s.rows(target, "SELECT agent_id FROM file_locks WHERE file_path LIKE '%vendor/*'")
+    assert glob["agent_id"] == "agent-7f3a"
+    # the edit itself is still reported
+    assert s.rows(target, "SELECT count(*) AS n FROM activity_log WHERE summary LIKE '%vendor/lib.py'")[0]["n"] == 1
 
 
 def test_second_sync_adds_nothing(tmp_path):
