@@ -24,7 +24,7 @@ def test_empty_target_creates_company_employee_and_sessions(tmp_path):
     a = sessions[runtime_session_id(s.SID_A)]
     assert a["adapter_kind"] == "claude-code" and a["status"] == "ended"
     assert isinstance(a["started_at"], int) and a["started_at"] > 10**12  # unix milliseconds
-    assert sessions[runtime_session_id(s.SID_B)]["status"] == "working"
+    assert sessions[runtime_session_id(s.SID_B)]["status"] == "idle"  # live, its last hook a Stop
     events = s.rows(target, "SELECT * FROM events")
     assert len(events) == s.rows(ledger, "SELECT count(*) AS n FROM hook_events")[0]["n"]
     assert all(isinstance(e["id"], str) and e["created_at"] > 10**12 and s.SECRET not in e["payload_json"] for e in events)
@@ -80,3 +80,32 @@ def test_dry_run_writes_nothing(tmp_path):
 def test_interrupted_sync_resumes_without_duplicates(tmp_path, monkeypatch):
     ledger, project = s.setup(tmp_path)
     s.check_resume("teamx", ledger, tmp_path / "tx.db", project, tmp_path, monkeypatch)
+
+
+def test_state_changes_update_sessions_and_never_events_or_heartbeats(tmp_path):
+    """The seed target RAISEs on any UPDATE or DELETE of events and runtime_heartbeats."""
+    ledger, project = s.setup(tmp_path)
+    target = s.make_target(tmp_path / "team-x.sqlite", "seed_teamx.sql")
+    status = lambda: s.rows(target, "SELECT status FROM runtime_sessions WHERE id = ?",  # noqa: E731
+                            (runtime_session_id(s.SID_B),))[0]["status"]
+    s.run("teamx", ledger, target, project)
+    assert status() == "idle"
+    conn = sqlite3.connect(str(ledger))
+    s.insert(conn, "hook_events", session_id=s.SID_B, timestamp=s.ago(1), event_type="UserPromptSubmit",
+             dispatcher="UserPromptSubmit", payload_summary="{}", event_uid="uid-more", outcome="ok", replayed=0)
+    conn.commit()
+    report = s.run("teamx", ledger, target, project)
+    assert status() == "working" and report.inserted == {"events": 1, "runtime_heartbeats": 1}
+    assert report.updated == {"runtime_sessions": 1}  # status and last heartbeat; its run did not change
+    conn.execute("UPDATE sessions SET status = 'ended', ended_at = ?, last_event_at = ? WHERE session_id = ?",
+                 (s.ago(0), s.ago(0), s.SID_B))
+    s.insert(conn, "hook_events", session_id=s.SID_B, timestamp=s.ago(0), event_type="SessionEnd",
+             dispatcher="SessionEnd", payload_summary="{}", event_uid="uid-end", outcome="ok", replayed=0)
+    conn.commit()
+    conn.close()
+    s.run("teamx", ledger, target, project)
+    assert status() == "ended"
+    beats = s.rows(target, "SELECT status FROM runtime_heartbeats WHERE session_id = ? ORDER BY created_at",
+                   (runtime_session_id(s.SID_B),))
+    assert beats[-1]["status"] == "ended"
+    s.check_constraints(target)

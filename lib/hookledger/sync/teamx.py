@@ -307,13 +307,27 @@ def _run_row(run: Run, w: Writer, s: dict[str, Any], started: int, *, only_inser
     return row["id"]
 
 
+def _session_status(run: Run, s: dict[str, Any]) -> str:
+    """ended / stale from the ledger; a live session is what its latest heartbeat says
+    (idle after Stop, waiting for the user; working otherwise)."""
+    if s.get("status") in SESSION_STATUS and s.get("status") != "active":
+        return SESSION_STATUS[s["status"]]
+    if not run.ledger.has("hook_events"):
+        return "working"
+    marks = ", ".join("?" for _ in HEARTBEAT_STATUS)
+    last = run.ledger.query(f"SELECT event_type FROM hook_events WHERE session_id = ? AND event_type IN ({marks})"
+                            " ORDER BY rowid DESC LIMIT 1", (s["session_id"], *HEARTBEAT_STATUS))
+    status = HEARTBEAT_STATUS[last[0]["event_type"]] if last else "working"
+    return "idle" if status == "ended" else status  # a SessionEnd the ledger has not closed the session for
+
+
 def _runtime_session(run: Run, w: Writer, s: dict[str, Any], *, only_insert: bool = False) -> str:
     started = unix_ms(s.get("started_at")) or unix_ms(s.get("last_event_at")) or int(run.now * 1000)
     last = unix_ms(s.get("last_event_at")) or started
     _run_row(run, w, s, started, only_insert=only_insert)
     row = {"id": runtime_session_id(s["session_id"]), "company_id": run.cache["company_id"],
            "employee_id": run.cache["employee_id"], "adapter_kind": ADAPTER_KIND,
-           "status": SESSION_STATUS.get(s.get("status") or "", "working"),
+           "status": _session_status(run, s),
            "workspace_path": s.get("project_dir") or run.project_dir or None, "capabilities_json": "{}",
            "last_heartbeat_at": last, "started_at": started, "ended_at": unix_ms(s.get("ended_at")),
            "failure_reason": "session abandoned without SessionEnd" if s.get("status") == "abandoned" else None,
