@@ -132,10 +132,16 @@ def iso_z_at_ts(ts: str) -> str:
     return iso_z(ts) or ""
 
 
-def target_conn(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path))
-    conn.row_factory = sqlite3.Row
+def open_target(path: Path | str, **kw: Any) -> sqlite3.Connection:
+    """Every test connection to a target runs with foreign keys ON, as the real systems do."""
+    conn = sqlite3.connect(str(path), **kw)
     conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def target_conn(path: Path) -> sqlite3.Connection:
+    conn = open_target(path)
+    conn.row_factory = sqlite3.Row
     return conn
 
 
@@ -145,8 +151,7 @@ def make_target(path: Path, fixture: str, **subs: str) -> Path:
     sql = (FOREIGN / fixture).read_text()
     for name, value in subs.items():
         sql = sql.replace("{" + name + "}", value)
-    conn = sqlite3.connect(str(path))
-    conn.execute("PRAGMA foreign_keys = ON")
+    conn = open_target(path)
     conn.executescript(sql)
     conn.commit()
     conn.close()
@@ -164,7 +169,7 @@ def table_counts(path: Path) -> dict[str, int]:
 
 def dump(path: Path) -> dict[str, list[tuple]]:
     """Every row of every table, for exact before/after comparisons."""
-    conn = sqlite3.connect(str(path))
+    conn = open_target(path)
     names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
                                         " AND name NOT LIKE '%fts_%'")]
     out = {n: sorted(map(tuple, conn.execute(f"SELECT * FROM [{n}]")), key=repr) for n in names}
@@ -191,7 +196,7 @@ def check_constraints(path: Path) -> None:
 
 def text_values(path: Path) -> list[tuple[str, str, str]]:
     """(table, column, value) for every text value of every table: what a secret could hide in."""
-    conn = sqlite3.connect(str(path))
+    conn = open_target(path)
     out = []
     try:
         for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"):

@@ -127,7 +127,7 @@ def check_massu(path: Path, ledger: Path, project: Path) -> None:
     assert err["type"] in ("incident_near_miss", "vr_check") and "No such file" in text(err)
     fts = s.rows(path, "SELECT rowid FROM observations_fts WHERE observations_fts MATCH 'nonexistent'")
     assert err["id"] in {r["rowid"] for r in fts}
-    conn = sqlite3.connect(str(path))  # the FTS index agrees with its content table, row for row
+    conn = s.open_target(path)  # the FTS index agrees with its content table, row for row
     conn.execute("INSERT INTO observations_fts(observations_fts) VALUES ('integrity-check')")
     conn.close()
     audit = s.rows(path, "SELECT * FROM audit_log WHERE event_type = 'code_change'")
@@ -261,8 +261,7 @@ def test_tasks_from_e_tasks_reach_the_targets(replayed, tmp_path):
         done = s.rows(fd, "SELECT summary FROM activity_log WHERE action_type = 'task_completed'")
         assert any("Write the report" in d["summary"] for d in done)
     teamx = s.make_target(tmp_path / "tx.db", "seed_teamx.sql")
-    conn = sqlite3.connect(str(teamx))
-    conn.execute("PRAGMA foreign_keys = ON")
+    conn = s.open_target(teamx)
     conn.execute("INSERT INTO companies (id, name, slug, created_at) VALUES ('c1', 'Acme', 'acme', 1)")
     conn.execute("INSERT INTO tickets (id, company_id, title, reporter_id, created_at, updated_at)"
                  " VALUES ('t1', 'c1', 'Write the report', 'u1', 1, 1)")

@@ -102,7 +102,7 @@ def test_locked_target_is_retried(tmp_path):
     conn.execute("DELETE FROM sync_cursors")
     conn.commit()
     conn.close()
-    holder = sqlite3.connect(str(target), isolation_level=None, check_same_thread=False)
+    holder = s.open_target(target, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock for a moment
     threading.Timer(0.3, lambda: holder.execute("COMMIT")).start()
     started = time.monotonic()

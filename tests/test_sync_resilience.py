@@ -75,7 +75,7 @@ def test_killed_sync_resumes_without_duplicates(replayed, tmp_path, target, wher
 
 def hold_lock(path: Path, seconds: float) -> threading.Thread:
     """Another writer (the target's own system) holds the write lock for `seconds`."""
-    holder = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    holder = s.open_target(path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
     holder.execute("CREATE TABLE IF NOT EXISTS _their_work (x)")  # a real pending write
 

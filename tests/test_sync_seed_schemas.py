@@ -49,9 +49,7 @@ def test_every_documented_table_and_column_is_extracted():
 
 def _conn(target: str, tmp_path: Path) -> sqlite3.Connection:
     path = s.make_target(tmp_path / f"{target}.db", f"seed_{target}.sql")
-    conn = sqlite3.connect(str(path), isolation_level=None)
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn
+    return s.open_target(path, isolation_level=None)
 
 
 def _rejects(conn: sqlite3.Connection, sql: str, *params) -> bool:
@@ -115,9 +113,9 @@ def test_tables_sync_creates_are_the_seed_tables(tmp_path, target):
     created = tmp_path / "created.db"
     report = s.run(target, ledger, created, project)
     assert report.created_tables
-    theirs = sqlite3.connect(":memory:")
+    theirs = s.open_target(":memory:")
     theirs.executescript(seed_schema.fixture_path(target).read_text(encoding="utf-8"))
-    ours = sqlite3.connect(str(created))
+    ours = s.open_target(created)
     for table in report.created_tables:
         (our_cols, our_fks), (seed_cols, seed_fks) = _shape(ours, table), _shape(theirs, table)
         assert list(our_cols) == list(seed_cols), table

@@ -58,7 +58,7 @@ def test_prepopulated_tickets_get_checkouts_but_never_two_active(tmp_path):
 def test_ticket_held_by_another_run_is_skipped(tmp_path):
     ledger, project = s.setup(tmp_path)
     target = populated(tmp_path)
-    conn = sqlite3.connect(str(target))
+    conn = s.open_target(target)
     conn.execute("UPDATE ticket_checkouts SET ticket_id = 'tk-flaky' WHERE id = 'co-other'")
     conn.commit()
     conn.close()
