@@ -41,8 +41,9 @@ def command(to: str, target_db: str, project: str | None, db_path: str | None, d
     """Sync the session ledger into a larger system's database (incremental and idempotent).
 
     Only new ledger rows are read (a cursor per target in the ledger), rows already in the target
-    are never duplicated, the target's own rows are never changed or deleted, and secrets are
-    redacted. See docs/sync.md for what goes where.
+    are never duplicated, the target's own rows are never deleted nor changed (but an expired file
+    lock, free by the server's own rule, may be taken), and secrets are redacted. See docs/sync.md
+    for what goes where.
     """
     from hookledger.cli import HookledgerError
     from hookledger.config import load
