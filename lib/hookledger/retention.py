@@ -192,7 +192,7 @@ def prune(conn: sqlite3.Connection, db: str, policy: Policy, *, now: float | Non
             conn, f"{ORPHAN_EVENTS} AND timestamp < ?", (result.cutoff,), policy.dry_run)})
     if policy.max_bytes is not None and not policy.dry_run:
         _trim_to_size(conn, policy.max_bytes, result)
-    if policy.max_bytes is not None:
+    if policy.max_bytes is not None and not policy.dry_run:
         result.cap_reached = live_bytes(conn) <= policy.max_bytes
     if policy.vacuum and not policy.dry_run and (result.deleted or result.size_before > live_bytes(conn) * 1.25):
         vacuum(conn)

@@ -117,11 +117,12 @@ def session_agents(conn: sqlite3.Connection, session_id: str) -> list[dict[str, 
     own: callers put those moments on the main thread's lane."""
     main = f"main:{session_id}"
     found = fetch(conn, "SELECT id AS agent_id, agent_type, task_description, status, spawn_time, end_time,"
-                  " unattributed, files_changed FROM agent_registry WHERE session_id = ?"
+                  " last_event_at, unattributed, files_changed FROM agent_registry WHERE session_id = ?"
                   " ORDER BY id != ?, spawn_time, id", (session_id, main))
     if not any(a["agent_id"] == main for a in found):
         found.insert(0, {"agent_id": main, "agent_type": "main", "task_description": None, "status": None,
-                         "spawn_time": None, "end_time": None, "unattributed": 0, "files_changed": None})
+                         "spawn_time": None, "end_time": None, "last_event_at": None, "unattributed": 0,
+                         "files_changed": None})
     return found
 
 

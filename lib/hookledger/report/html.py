@@ -52,10 +52,16 @@ def group_compactions(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _lanes(agents: list[dict[str, Any]], session_id: str, offset: Any) -> list[dict[str, Any]]:
-    return [{"id": a["agent_id"], "label": agent_label(a["agent_id"], a["agent_type"], session_id),
-             "type": a["agent_type"], "task": a["task_description"], "status": a["status"],
-             "unattributed": bool(a.get("unattributed")), "spawn_time": a["spawn_time"], "end_time": a["end_time"],
-             "start": offset(a["spawn_time"]), "end": offset(a["end_time"])} for a in agents]
+    """Lanes with their bars: an agent that is over but has no end time (aborted, or its stop
+    never recorded) ends when it was last heard from, not at the end of the session."""
+    lanes = []
+    for a in agents:
+        end = a["end_time"] or (a["last_event_at"] if a["status"] not in (None, "running") else None)
+        lanes.append({"id": a["agent_id"], "label": agent_label(a["agent_id"], a["agent_type"], session_id),
+                      "type": a["agent_type"], "task": a["task_description"], "status": a["status"],
+                      "unattributed": bool(a.get("unattributed")), "spawn_time": a["spawn_time"],
+                      "end_time": a["end_time"], "start": offset(a["spawn_time"]), "end": offset(end)})
+    return lanes
 
 
 def report_data(conn: sqlite3.Connection, session_id: str) -> dict[str, Any]:
