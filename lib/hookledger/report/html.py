@@ -120,7 +120,8 @@ def _facts(session: dict[str, Any], metrics: dict[str, Any]) -> list[tuple[str, 
             ("tool calls", session.get("tool_calls")), ("subagents", session.get("subagents")),
             ("files changed", session.get("files_changed")), ("errors", errors),
             ("compactions", session.get("compactions")),
-            ("tokens in / out", " / ".join(str(t) for t in tokens) if any(tokens) else None)]
+            # all zero: the transcript was not read yet (it is read at Stop, PreCompact and SessionEnd)
+            ("tokens in / out", " / ".join(str(t) for t in tokens) if any(str(t or 0) != "0" for t in tokens) else None)]
 
 
 def render(data: dict[str, Any]) -> str:
