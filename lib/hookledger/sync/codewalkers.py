@@ -161,9 +161,9 @@ def _resumes(run: Run, session_id: str) -> list[int]:
     return cache[session_id]
 
 
-def _session_number(run: Run, event: dict[str, Any]) -> int:
+def _session_number(run: Run, event: dict[str, Any], agent: dict[str, Any]) -> int:
     """spawn = 1, each resume of the session +1 (subagents are never resumed)."""
-    if event.get("agent_id") or not event.get("session_id"):
+    if not agent.get("is_main") or not event.get("session_id"):
         return 1
     return 1 + bisect.bisect_right(_resumes(run, event["session_id"]), event["_rowid"])
 
@@ -177,7 +177,7 @@ def _event(run: Run, w: Writer, e: dict[str, Any]) -> None:
             "payload": loads(e.get("payload_summary")) or e.get("payload_summary")}
     w.insert("agent_log_chunks", {
         "id": stable_id("chunk", e.get("session_id"), e.get("event_uid") or e["_rowid"]),
-        "agentId": agent["id"], "agentName": _name(w, agent["id"]), "sessionNumber": _session_number(run, e),
+        "agentId": agent["id"], "agentName": _name(w, agent["id"]), "sessionNumber": _session_number(run, e, agent),
         "content": clean_json({k: v for k, v in line.items() if v is not None}) + "\n",
         "createdAt": unix_s(e.get("timestamp")),
     }, ("id",))

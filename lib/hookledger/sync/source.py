@@ -166,21 +166,27 @@ class Ledger:
 
     def _event_only_agents(self, known: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         """Subagents that acted in hook_events but never reached agent_registry (a SubagentStop
-        whose SubagentStart was not recorded): running only while nothing says they ended."""
+        whose SubagentStart was not recorded): running only while nothing says they ended.
+        The SubagentStop that compaction fires (empty agent_type, no other event) is the
+        summariser, not an agent: the ledger ignores it, and so does the sync."""
         if not self.has("hook_events"):
             return []
         out = []
         for r in self.conn.execute(
                 "SELECT session_id, agent_id, min(timestamp) AS first, max(timestamp) AS last,"
-                " max(CASE WHEN event_type = 'SubagentStop' THEN timestamp END) AS stopped_at"
+                " max(CASE WHEN event_type = 'SubagentStop' THEN timestamp END) AS stopped_at,"
+                " sum(event_type != 'SubagentStop') AS acted"
                 " FROM hook_events WHERE agent_id IS NOT NULL AND agent_id != ''"
                 " GROUP BY session_id, agent_id ORDER BY min(rowid)"):
             if r["agent_id"] in known:
                 continue
+            agent_type = self._agent_type(r)
+            if not r["acted"] and agent_type is None:
+                continue  # compaction's summariser
             session = self.session(r["session_id"])
             status = "completed" if r["stopped_at"] else agent_status_of_session(session.get("status"))
             end = r["stopped_at"] or (session.get("ended_at") or r["last"] if status != "running" else None)
-            out.append({"id": r["agent_id"], "session_id": r["session_id"], "agent_type": self._agent_type(r),
+            out.append({"id": r["agent_id"], "session_id": r["session_id"], "agent_type": agent_type,
                         "is_main": False, "task_description": None, "spawn_time": r["first"], "end_time": end,
                         "status": status, "files_changed": None, "model": session.get("model"), "_rowid": 0})
         return out
@@ -201,7 +207,9 @@ class Ledger:
         if agent_id and agent_id in agents:
             return agents[agent_id]
         main = agents.get(main_agent_id(session_id or ""))
-        if main is not None and not agent_id:
+        if main is not None:
+            # no agent_id, or one the ledger does not count as an agent (compaction's
+            # summariser): the session's main thread acted
             return main
         return {"id": agent_id or main_agent_id(session_id or ""), "session_id": session_id,
                 "agent_type": "agent" if agent_id else "main", "is_main": not agent_id, "status": "running",
