@@ -20,6 +20,7 @@ import sync_support as s
 from conftest import load_fixture, run_hook
 from hookledger.cli import cli
 from hookledger.sync import auto
+from hookledger import detached
 from hookledger.sync.progress import MIN_ROWS, progress_for
 
 LIB = Path(__file__).resolve().parents[1] / "lib"
@@ -150,9 +151,9 @@ def test_wait_for_exit():
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.3)"])
     threading.Thread(target=child.wait).start()  # reaped as Claude Code reaps a finished hook
     began = time.monotonic()
-    assert auto.wait_for_exit(child.pid, timeout=10, poll=0.01) is True
+    assert detached.wait_for_exit(child.pid, timeout=10, poll=0.01) is True
     assert 0.2 < time.monotonic() - began < 5
-    assert auto.wait_for_exit(os.getpid(), timeout=0.1) is False  # still alive: gives up at the timeout
+    assert detached.wait_for_exit(os.getpid(), timeout=0.1) is False  # still alive: gives up at the timeout
 
 
 def wait_until(check, seconds: float = 30) -> bool:

@@ -48,7 +48,7 @@ def command(to: str, target_db: str, project: str | None, db_path: str | None, d
     from hookledger.cli import HookledgerError
     from hookledger.config import load
     from hookledger.sync import sync
-    from hookledger.sync.auto import wait_for_exit
+    from hookledger.detached import wait_for_exit
     from hookledger.sync.base import TargetLocked
     from hookledger.sync.progress import progress_for
 
