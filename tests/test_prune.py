@@ -195,3 +195,75 @@ def test_bad_options_are_refused(recorded, tmp_path, days):
     project = copy_project(recorded, tmp_path)
     result = CliRunner().invoke(cli, ["prune", "--project", str(project), "--older-than", days])
     assert result.exit_code == 2 and "older-than" in result.output
+
+
+def _pruned_at(project: Path) -> str | None:
+    found = rows(project, "SELECT value FROM project_state WHERE key = 'retention_pruned_at'")
+    return json.loads(found[0]["value"]) if found else None
+
+
+def _sessions(project: Path) -> set[str]:
+    return {r["session_id"] for r in rows(project, "SELECT session_id FROM sessions")}
+
+
+def _wait_for(check, seconds: float = 30.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _session_start(project: Path, session_id: str = "auto-prune-session"):
+    payload = load_fixture("SessionStart__startup", project) | {"session_id": session_id}
+    return run_hook("SessionStart", payload, project)
+
+
+def test_session_start_prunes_by_itself_once_a_day(recorded, tmp_path):
+    """The automatic prune: started detached by a SessionStart when the last one is a day old,
+    with the project's retention settings; the next SessionStart does not start another."""
+    import time
+
+    project = copy_project(recorded, tmp_path)
+    db = str(project / ".claude-session.db")
+    age_sessions(db, OLD, days=120)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE project_state SET value = json_quote(strftime('%Y-%m-%d %H:%M:%f', 'now', '-25 hours'))"
+                 " WHERE key = 'retention_pruned_at'")
+    conn.commit()
+    conn.close()
+    assert OLD[0] in _sessions(project)
+    started = time.monotonic()
+    proc = _session_start(project)
+    assert proc.returncode == 0 and proc.stderr == b"" and time.monotonic() - started < 5
+    assert _wait_for(lambda: not set(OLD) & _sessions(project)), "the detached prune did not expire the old sessions"
+    assert A_BASIC in _sessions(project) and "auto-prune-session" in _sessions(project)
+    stamp = _pruned_at(project)
+    age_sessions(db, [A_BASIC], days=120)  # old now, but a prune ran less than a day ago
+    assert _session_start(project, "auto-prune-second").returncode == 0
+    time.sleep(1.5)
+    assert _pruned_at(project) == stamp and A_BASIC in _sessions(project)
+
+
+def test_automatic_prune_can_be_turned_off_and_waits_a_day_on_a_new_ledger(recorded, tmp_path):
+    project = copy_project(recorded, tmp_path)
+    (project / ".claude").mkdir()
+    (project / ".claude" / "hookledger.json").write_text(json.dumps({"retention": {"auto": False}}))
+    db = str(project / ".claude-session.db")
+    age_sessions(db, OLD, days=120)
+    conn = sqlite3.connect(db)
+    conn.execute("DELETE FROM project_state WHERE key = 'retention_pruned_at'")
+    conn.commit()
+    conn.close()
+    assert _session_start(project).returncode == 0
+    assert _pruned_at(project) is None and set(OLD) <= _sessions(project)
+    (project / ".claude" / "hookledger.json").write_text("{}")
+    assert _session_start(project, "auto-prune-second").returncode == 0  # first time: only noted
+    assert _pruned_at(project) is not None
+    import time
+
+    time.sleep(1.5)
+    assert set(OLD) <= _sessions(project)

@@ -22,7 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "brief": {"max_chars": 8000, "resume_max_age_hours": 24},
     "gate": {"mode": "observe", "commands": [], "timeout_seconds": 120, "max_blocks": 3},
     "audit": {"summary_max_chars": 2048},
-    "retention": {"days": 90, "max_mb": 200},
+    "retention": {"days": 90, "max_mb": 200, "auto": True, "every_hours": 24},
     "sync": {"auto": []},
 }
 

@@ -43,8 +43,11 @@ def _describe(result, policy) -> list[str]:
 @click.option("--no-vacuum", is_flag=True, help="Skip VACUUM (the file keeps its size; freed pages are reused).")
 @click.option("--dry-run", is_flag=True, help="Count what the age pass would delete; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
+@click.option("--quiet", is_flag=True, help="Print nothing (used by the automatic prune at SessionStart).")
+@click.option("--after-pid", type=int, default=None, hidden=True,
+              help="Start once this process has exited (the SessionStart hook that spawned this prune).")
 def command(project: str | None, db_path: str | None, days: float | None, max_mb: float | None,
-            no_vacuum: bool, dry_run: bool, as_json: bool) -> None:
+            no_vacuum: bool, dry_run: bool, as_json: bool, quiet: bool, after_pid: int | None) -> None:
     """Delete old logs so the ledger stays bounded. Logs are hook runs, conflicts, verdicts,
     snapshots, metrics, finished claims, closed errors, cleared failed paths; state still in use
     is never deleted: active sessions and the latest one, running agents and their claims,
@@ -52,7 +55,10 @@ def command(project: str | None, db_path: str | None, days: float | None, max_mb
     safe while Claude Code runs; VACUUM last. Defaults from .claude/hookledger.json
     {"retention": {"days": 90, "max_mb": 200}}."""
     from hookledger import config, retention
+    from hookledger.detached import wait_for_exit
 
+    if after_pid:
+        wait_for_exit(after_pid)  # its SessionStart transaction has committed by then
     project_dir, db = resolve_upward(project, db_path)
     policy = retention.policy_from_config(config.load(project_dir))
     if days is not None:
@@ -61,6 +67,8 @@ def command(project: str | None, db_path: str | None, days: float | None, max_mb
         policy.max_bytes = int(max_mb * 1024 * 1024) if max_mb > 0 else None
     policy.vacuum, policy.dry_run = not no_vacuum, dry_run
     result = retention.prune(connect_ledger(db), db, policy)
+    if quiet:
+        return
     if as_json:
         click.echo(json.dumps(dataclasses.asdict(result), indent=2))
     else:

@@ -20,7 +20,7 @@ from hookledger.handlers.context import Context
 Handler = Callable[[Context], "Decision | None"]
 
 ROUTES: dict[str, tuple[str, ...]] = {
-    "SessionStart": ("sessions", "project_state", "agents", "tool_errors", "snapshots", "metrics"),
+    "SessionStart": ("sessions", "project_state", "agents", "tool_errors", "snapshots", "metrics", "retention"),
     "UserPromptSubmit": ("sessions",),
     "PreToolUse": ("sessions", "agents", "claims"),
     "PostToolUse": ("sessions", "agents", "claims", "tasks", "tool_errors", "metrics"),
