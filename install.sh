@@ -5,8 +5,8 @@
 # Creates a virtual environment under ${HOOKLEDGER_HOME:-$HOME/.local/share/hookledger}, installs
 # the package there, writes the hook executables to $HOOKLEDGER_HOME/hooks, merges the hook
 # registrations into PROJECT_DIR/.claude/settings.json (idempotent, backup kept, other hooks
-# kept), adds .claude-session.db* to PROJECT_DIR/.gitignore and links `hookledger` into
-# ~/.local/bin. Needs only python3.
+# kept), adds .claude-session.db* to PROJECT_DIR/.gitignore and links `hookledger` (and
+# `sqlite-utils`, when there is none on the PATH) into ~/.local/bin. Needs only python3.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -49,6 +49,11 @@ echo "installing hookledger into $venv"
 bin_dir="$HOME/.local/bin"
 mkdir -p "$bin_dir"
 ln -sf "$venv/bin/hookledger" "$bin_dir/hookledger"
+# sqlite-utils (a dependency) for inspecting the ledger, unless the user already has one
+if ! command -v sqlite-utils >/dev/null 2>&1 || [ "$(readlink "$bin_dir/sqlite-utils" 2>/dev/null)" = "$venv/bin/sqlite-utils" ]; then
+  ln -sf "$venv/bin/sqlite-utils" "$bin_dir/sqlite-utils"
+  echo "sqlite-utils command: $bin_dir/sqlite-utils"
+fi
 case ":$PATH:" in
   *":$bin_dir:"*) echo "hookledger command: $bin_dir/hookledger" ;;
   *) echo "hookledger command: $bin_dir/hookledger (add $bin_dir to PATH)" ;;

@@ -146,6 +146,11 @@ def test_install_sh_end_to_end(project, tmp_path):
 
     conn = sqlite3.connect(str(project / ".claude-session.db"))
     assert conn.execute("SELECT event_type, outcome FROM hook_events").fetchall() == [("PostToolUse", "ok")]
+    linked = tmp_path / "home" / ".local" / "bin" / "sqlite-utils"  # none on this PATH: ours is linked
+    if shutil.which("sqlite-utils", path=env.get("PATH")) is None:
+        counted = subprocess.run([str(linked), "rows", str(project / ".claude-session.db"), "hook_events", "--csv"],
+                                 capture_output=True, text=True, env=env)
+        assert counted.returncode == 0 and "PostToolUse" in counted.stdout, counted.stderr
     again = subprocess.run(["bash", str(ROOT / "install.sh"), str(project)], capture_output=True, text=True,
                            env=env, timeout=600)
     assert again.returncode == 0 and "nothing changed" in again.stdout
