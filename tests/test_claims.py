@@ -104,6 +104,9 @@ def test_policy_answers_name_holder_and_task(project, policy):
     assert [(c["agent_id"], c["holder_agent_id"], c["holder_task"], c["policy"], c["answer"], c["file_path"])
             for c in conflict] == [("agentB", "agentA", "Refactor the parser", policy, policy, "shared.py")]
     assert holders(project) == [{"agent_id": "agentA"}]
+    # the audit row says what happened to the call: only a deny stops it
+    [audit] = rows(project, "SELECT outcome FROM hook_events WHERE event_type = 'PreToolUse' AND agent_id = 'agentB'")
+    assert audit["outcome"] == ("blocked" if policy == "deny" else "answered")
 
 
 def test_warned_write_that_goes_ahead_is_recorded_as_shared(project):

@@ -166,8 +166,8 @@ def _apply(conn: sqlite3.Connection, run: Run, *, replay: bool) -> Output:
         run.outcome, run.error = "error", _describe_failures(failures)
         out.stderr = (f"hookledger {run.event}: internal error in {module} ({type(exc).__name__}: {exc}); "
                       "event recorded, Claude Code unaffected\n")
-    elif out.exit_code == 2:
-        run.outcome = "blocked"
+    elif out.exit_code == 2 or (decision is not None and decision.permission == "deny" and out.stdout):
+        run.outcome = "blocked"  # exit 2, or a PreToolUse deny: the call does not go ahead
     elif out.stdout:
         run.outcome = "answered"
     return out
