@@ -6,10 +6,8 @@ upgrades) and by the CLI, never for an ordinary event.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
 
 from hookledger.store.version import SCHEMA_VERSION
 
@@ -66,16 +64,22 @@ def connect(path: str, busy_ms: int = DEFAULT_BUSY_MS, *, migrate: bool = True) 
     return conn
 
 
-@contextlib.contextmanager
-def write_txn(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+class write_txn:  # noqa: N801  (used as a function: `with write_txn(conn):`)
     """One short BEGIN IMMEDIATE transaction: the write lock is taken up front, so a
-    read-then-write never fails half way with SQLITE_BUSY (deferred BEGIN loses events)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    else:
-        conn.execute("COMMIT")
+    read-then-write never fails half way with SQLITE_BUSY (deferred BEGIN loses events).
+    A class rather than @contextlib.contextmanager: contextlib costs ~0.5 ms per hook."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        elif self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
