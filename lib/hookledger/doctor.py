@@ -178,8 +178,8 @@ def _retention(project: str, db: str, conn: sqlite3.Connection) -> list[Check]:
 def check_spool(db: str) -> list[Check]:
     """Events that could not be written wait in the spool until a hook (or status) replays them."""
     pending = spool.pending(db)
-    unreadable = sum(len(os.listdir(p)) for p in (os.path.join(d, "unreadable") for d in paths.spool_dirs(db))
-                     if os.path.isdir(p))
+    set_aside = spool.unreadable_dirs(db)
+    unreadable = sum(len(os.listdir(d)) for d in set_aside)
     checks = []
     if pending:
         age = time.time() - min((os.path.getmtime(p) for p in pending if os.path.exists(p)), default=time.time())
@@ -189,7 +189,7 @@ def check_spool(db: str) -> list[Check]:
         checks.append(Check("spool backlog", "ok", "empty"))
     if unreadable:
         checks.append(Check("spool", "warn", f"{unreadable} unreadable spool file(s) set aside",
-                            f"inspect, then delete: {' '.join(_q(os.path.join(d, 'unreadable')) for d in paths.spool_dirs(db))}"))
+                            f"inspect, then delete: {' '.join(_q(d) for d in set_aside)}"))
     return checks
 
 

@@ -45,7 +45,9 @@ def budget(config_value: Any) -> float:
     try:
         seconds = float(config_value)
     except (TypeError, ValueError):
-        seconds = 120.0
+        from hookledger.config import DEFAULTS
+
+        seconds = float(DEFAULTS["gate"]["timeout_seconds"])
     return min(max(seconds, 1.0), MAX_BUDGET_S)
 
 

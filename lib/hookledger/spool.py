@@ -78,9 +78,17 @@ def discard(path: str) -> None:
         pass
 
 
+UNREADABLE = "unreadable"
+
+
+def unreadable_dirs(db: str) -> list[str]:
+    """The directories holding spool files set aside as unreadable (those that exist)."""
+    return [d for d in (os.path.join(s, UNREADABLE) for s in spool_dirs(db)) if os.path.isdir(d)]
+
+
 def _quarantine(path: str) -> None:
     """Move an unreadable spool file aside so it is kept for inspection but not retried forever."""
-    bad = os.path.join(os.path.dirname(path), "unreadable")
+    bad = os.path.join(os.path.dirname(path), UNREADABLE)
     try:
         os.makedirs(bad, exist_ok=True)
         os.replace(path, os.path.join(bad, os.path.basename(path)))

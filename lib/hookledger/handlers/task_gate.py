@@ -16,6 +16,7 @@ completion is allowed and the verdict says why.
 from __future__ import annotations
 
 from hookledger import verdicts
+from hookledger.config import DEFAULTS, get
 from hookledger.decisions import Decision
 from hookledger.handlers.context import Context
 from hookledger.handlers.tasks import task_status, upsert
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     Verdict = tuple[str, str, "str | None"]  # decision, reason for the ledger, feedback for the model
 
 MODES = ("observe", "checks", "judge")
-DEFAULT_MAX_BLOCKS = 3
+DEFAULT_MAX_BLOCKS: int = DEFAULTS["gate"]["max_blocks"]
 REFUSED = "completion refused by a TaskCompleted hook: "
 
 
@@ -38,8 +39,6 @@ class Settings:
     """`gate.*` validated: a bad value falls back to its default and is noted in the verdict."""
 
     def __init__(self, config: dict[str, Any]) -> None:
-        from hookledger.config import get
-
         self.notes: list[str] = []
         raw = get(config, "gate.mode")
         word = raw.strip().lower() if isinstance(raw, str) else None
