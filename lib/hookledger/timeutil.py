@@ -14,6 +14,12 @@ def utc_now(t: float | None = None) -> str:
     return time.strftime(FORMAT, time.gmtime(t)) + ".%03d" % (int(t * 1000) % 1000)
 
 
+def seconds_before(now: str, seconds: float) -> str:
+    """The timestamp `seconds` before `now`, in the ledger's format (string-comparable)."""
+    base = parse_utc(now)
+    return utc_now((base if base is not None else 0.0) - max(0.0, float(seconds)))
+
+
 def _days_from_civil(y: int, m: int, d: int) -> int:
     """Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 

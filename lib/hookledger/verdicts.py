@@ -138,10 +138,9 @@ def open_attempts(conn: sqlite3.Connection, session_id: str, now: str, task_id: 
     """The session's completion attempts (of `task_id`, or of any task) still waiting for their
     TaskUpdate result, newest first: the task's latest gate row is recent and the task has not
     changed since (the gate stamps the task with the row's time; the TaskUpdate result, later)."""
-    from hookledger.timeutil import parse_utc, utc_now
+    from hookledger.timeutil import seconds_before
 
-    base = parse_utc(now)
-    cutoff = utc_now(base - window_s) if base is not None else ""
+    cutoff = seconds_before(now, window_s)
     task_filter, params = ("AND v.task_id = ?", (session_id, cutoff, task_id)) if task_id else ("", (session_id, cutoff))
     return [r for r in (_row(t) for t in conn.execute(
         f"SELECT {', '.join('v.' + c for c in _COLUMNS)} FROM llm_verdicts v"

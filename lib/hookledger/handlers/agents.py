@@ -15,7 +15,7 @@ from __future__ import annotations
 from hookledger.events import main_agent_id
 from hookledger.handlers.context import Context
 from hookledger.redact import redact
-from hookledger.timeutil import parse_utc, utc_now
+from hookledger.timeutil import seconds_before
 
 AGENT_TOOLS = frozenset({"Agent", "Task"})
 MAIN_TYPE = "main"
@@ -25,12 +25,6 @@ FAILED_RESULTS = frozenset({"failed", "error", "errored", "cancelled", "canceled
 SPAWN_MATCH_SECONDS = 120  # a SubagentStart seen before its Agent call must be this recent
 MAX_TASK = 500
 MAX_PROMPT = 4000
-
-
-def seconds_before(now: str, seconds: float) -> str:
-    """The timestamp `seconds` before `now`, in the ledger's format (string-comparable)."""
-    base = parse_utc(now)
-    return utc_now((base if base is not None else 0.0) - max(0.0, float(seconds)))
 
 
 def touch(ctx: Context) -> None:

@@ -16,10 +16,9 @@ import json
 import os
 
 from hookledger.decisions import Decision
-from hookledger.handlers.agents import seconds_before
 from hookledger.handlers.context import Context
 from hookledger.project_paths import normalise
-from hookledger.timeutil import parse_utc
+from hookledger.timeutil import parse_utc, seconds_before
 
 PATH_KEYS = {"Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path", "NotebookEdit": "notebook_path"}
 POLICIES = ("warn", "ask", "deny")
