@@ -126,8 +126,7 @@ def _spooled_uids(conn: sqlite3.Connection, db: str) -> None:
     written, are kept, or the replay would record those events a second time."""
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS prune_spooled (uid TEXT PRIMARY KEY)")
     conn.execute("DELETE FROM temp.prune_spooled")
-    uids = [(os.path.basename(p)[: -len(spool.SUFFIX)],) for p in spool.pending(db)]
-    conn.executemany("INSERT OR IGNORE INTO temp.prune_spooled VALUES (?)", uids)
+    conn.executemany("INSERT OR IGNORE INTO temp.prune_spooled VALUES (?)", [(u,) for u in spool.pending_uids(db)])
 
 
 def _log_events(where: str) -> str:
@@ -192,7 +191,6 @@ def prune(conn: sqlite3.Connection, db: str, policy: Policy, *, now: float | Non
             conn, f"{ORPHAN_EVENTS} AND timestamp < ?", (result.cutoff,), policy.dry_run)})
     if policy.max_bytes is not None and not policy.dry_run:
         _trim_to_size(conn, policy.max_bytes, result)
-    if policy.max_bytes is not None and not policy.dry_run:
         result.cap_reached = live_bytes(conn) <= policy.max_bytes
     if policy.vacuum and not policy.dry_run and (result.deleted or result.size_before > live_bytes(conn) * 1.25):
         vacuum(conn)

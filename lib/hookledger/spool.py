@@ -59,6 +59,11 @@ def pending(db: str) -> list[str]:
     return files
 
 
+def pending_uids(db: str) -> list[str]:
+    """The event uids waiting in the spool (each file is named after its event's uid)."""
+    return [os.path.basename(p)[: -len(SUFFIX)] for p in pending(db)]
+
+
 def read(path: str) -> dict[str, Any] | None:
     """The spooled record, or None if it is gone (another hook replayed it) or unreadable."""
     try:
