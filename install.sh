@@ -34,7 +34,7 @@ fi
 
 if [ -n "$uninstall" ]; then
   # Stdlib-only installer module: works even if the virtual environment is gone.
-  PYTHONPATH="$here/lib" exec python3 -m hookledger.install --uninstall "$project"
+  PYTHONPATH="$here/lib" exec python3 -m hookledger.faces.install --uninstall "$project"
 fi
 
 venv="$HOOKLEDGER_HOME/venv"

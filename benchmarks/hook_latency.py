@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lib"))
 
-from hookledger.install import hook_command  # noqa: E402
-from hookledger.percentiles import percentile  # noqa: E402
+from hookledger.faces.install import hook_command  # noqa: E402
+from hookledger.knowledge.percentiles import percentile  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "events"
 HOT = [("PreToolUse", "PreToolUse__Write"), ("PreToolUse", "PreToolUse__Bash"),

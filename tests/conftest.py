@@ -63,7 +63,7 @@ def load_fixture(name: str, project: Path | None = None) -> dict[str, Any]:
 
 
 def hook_path(event: str) -> Path:
-    from hookledger.hookscripts import filename
+    from hookledger.faces.hookscripts import filename
 
     return HOOKS / filename(event)
 

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import HOOKS, ROOT, load_fixture, run_hook
 
-SESSIONS = ROOT / "lib" / "hookledger" / "demo" / "sessions"
+SESSIONS = ROOT / "lib" / "hookledger" / "faces" / "demo_sessions" / "sessions"
 A_BASIC = "ebf09a36-f40b-44e4-9ed7-9d1599a096ce"
 B_SUBAGENT = "16844d04-f039-4e79-b808-175a142b454b"
 C_COMPACT = "653000e5-5ec8-4bd1-8e55-ed16fefd33d1"
@@ -53,7 +53,7 @@ def add_live_work(project: Path, env: dict[str, str]) -> None:
 
 def record_sessions(project: Path) -> Path:
     """Replay the sessions into `project` through hooks/; returns the ledger path."""
-    from hookledger.replay import load, replay, run_call, stage_transcripts
+    from hookledger.faces.replay import load, replay, run_call, stage_transcripts
 
     env = {"HOME": str(project / ".home"), "HOOKLEDGER_HOME": str(project / ".hookledger-home")}
     for name in ("b_subagent", "c_compact"):

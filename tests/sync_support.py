@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hookledger.store.conn import connect
-from hookledger.timeutil import utc_now
+from hookledger.hotpath.timeutil import utc_now
 
 FOREIGN = Path(__file__).parent / "fixtures" / "foreign"
 

@@ -34,9 +34,9 @@ def age(project, sql):
 
 
 def test_recorded_subagent_session(project):
-    from hookledger.replay import replay
+    from hookledger.faces.replay import replay
 
-    result = replay(str(ROOT / "lib/hookledger/demo/sessions/b_subagent.jsonl"), str(project), str(HOOKS))
+    result = replay(str(ROOT / "lib/hookledger/faces/demo_sessions/sessions/b_subagent.jsonl"), str(project), str(HOOKS))
     assert all(c.exit_code == 0 for c in result.calls)
     assert rows(project, "SELECT * FROM hook_events WHERE outcome NOT IN ('ok', 'answered')") == []
     sub = agent(project, SUB)
@@ -51,9 +51,9 @@ def test_recorded_subagent_session(project):
 
 
 def test_main_thread_claims_attributed_to_main(project):
-    from hookledger.replay import replay
+    from hookledger.faces.replay import replay
 
-    replay(str(ROOT / "lib/hookledger/demo/sessions/a_basic.jsonl"), str(project), str(HOOKS))
+    replay(str(ROOT / "lib/hookledger/faces/demo_sessions/sessions/a_basic.jsonl"), str(project), str(HOOKS))
     sid = "ebf09a36-f40b-44e4-9ed7-9d1599a096ce"
     claims = rows(project, "SELECT agent_id, file_path, operation FROM file_claims ORDER BY id")
     assert claims == [{"agent_id": f"main:{sid}", "file_path": "hello.txt", "operation": "Write"},

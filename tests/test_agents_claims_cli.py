@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from conftest import HOOKS, ROOT, load_fixture, run_hook
 
-from hookledger.cli import cli
+from hookledger.faces.cli import cli
 
 
 def invoke(*args):
@@ -18,9 +18,9 @@ def invoke(*args):
 
 
 def conflicted_project(project):
-    from hookledger.replay import replay
+    from hookledger.faces.replay import replay
 
-    replay(str(ROOT / "lib/hookledger/demo/sessions/b_subagent.jsonl"), str(project), str(HOOKS))
+    replay(str(ROOT / "lib/hookledger/faces/demo_sessions/sessions/b_subagent.jsonl"), str(project), str(HOOKS))
     for agent_id in ("agentA", "agentB"):
         call = load_fixture("PreToolUse__subagent_Write", project)
         call.update(agent_id=agent_id, tool_use_id=f"t_{agent_id}",

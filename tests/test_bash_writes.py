@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hookledger.bash_writes import evident_writes
-from hookledger.project_paths import normalise
+from hookledger.knowledge.bash_writes import evident_writes
+from hookledger.knowledge.project_paths import normalise
 
 
 @pytest.mark.parametrize("command,expected", [

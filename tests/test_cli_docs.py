@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from conftest import ROOT
 
-from hookledger.cli import cli
+from hookledger.faces.cli import cli
 
 
 def test_every_command_has_help_and_a_readme_mention():

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from conftest import rows
 from inspect_support import A_BASIC, B_SUBAGENT, C_COMPACT, recorded  # noqa: F401
 
-from hookledger.cli import cli
+from hookledger.faces.cli import cli
 
 
 def metadata(project) -> dict:

@@ -18,8 +18,8 @@ from conftest import ROOT, load_fixture, rows, run_hook
 from inspect_support import B_SUBAGENT, recorded  # noqa: F401
 from retention_support import age_sessions
 
-from hookledger import install
-from hookledger.handlers import EVENTS
+from hookledger.faces import install
+from hookledger.hotpath.events import EVENTS
 
 ENV = {"PYTHONPATH": str(ROOT / "lib")}
 

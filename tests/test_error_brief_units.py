@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from hookledger.brief import build, has_substance
-from hookledger.error_classify import categorize, command_category, file_involved, first_lines, same_thing, signature
-from hookledger.transcript import read_usage
+from hookledger.knowledge.brief import build, has_substance
+from hookledger.knowledge.error_kinds import categorize, command_category, file_involved, first_lines, same_thing, signature
+from hookledger.knowledge.transcript import read_usage
 
 
 @pytest.mark.parametrize("command,expected", [

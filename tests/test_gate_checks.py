@@ -13,8 +13,8 @@ import time
 
 from conftest import load_fixture, run_hook
 
-from hookledger import gate_checks
-from hookledger.events import Event
+from hookledger.knowledge import gate_checks
+from hookledger.hotpath.events import Event
 from hookledger.handlers import task_gate
 
 

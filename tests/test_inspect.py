@@ -13,8 +13,8 @@ from conftest import ROOT, load_fixture, rows
 from inspect_support import (A_BASIC, B_SUBAGENT, C_CLEARED, C_COMPACT, FAILING_TEST, LIVE_AGENT, SUBAGENT,  # noqa: F401
                              recorded)
 
-from hookledger.cli import cli
-from hookledger.percentiles import percentile
+from hookledger.faces.cli import cli
+from hookledger.knowledge.percentiles import percentile
 
 VIEWS = ("v_sessions", "v_session_timeline", "v_live_agents", "v_file_owners", "v_claim_conflicts", "v_file_activity",
          "v_open_errors", "v_failed_paths", "v_hook_latency", "v_hook_latency_by_session", "v_hook_problems")

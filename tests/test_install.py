@@ -13,8 +13,8 @@ import pytest
 
 from conftest import ROOT, load_fixture
 
-from hookledger import install
-from hookledger.handlers import EVENTS
+from hookledger.faces import install
+from hookledger.hotpath.events import EVENTS
 
 OTHER = {
     "model": "claude-opus-4-8",
@@ -34,7 +34,7 @@ def write_settings(project: Path, data) -> Path:
 
 
 def run_installer(project: Path, *args: str, hooks_dir: Path | None = None) -> subprocess.CompletedProcess:
-    argv = [sys.executable, "-m", "hookledger.install", str(project), *args]
+    argv = [sys.executable, "-m", "hookledger.faces.install", str(project), *args]
     if hooks_dir and "--uninstall" not in args:
         argv += ["--hooks-dir", str(hooks_dir)]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "lib")}
@@ -115,7 +115,7 @@ def test_settings_example_matches_installer_output():
 
 
 def test_repo_hooks_are_the_rendered_template():
-    from hookledger.hookscripts import filename, render
+    from hookledger.faces.hookscripts import filename, render
 
     for event in EVENTS:
         path = ROOT / "hooks" / filename(event)

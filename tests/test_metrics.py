@@ -8,7 +8,7 @@ import os
 
 from conftest import HOOKS, ROOT, load_fixture, rows, run_hook
 
-from hookledger.replay import replay
+from hookledger.faces.replay import replay
 
 SID = "ebf09a36-f40b-44e4-9ed7-9d1599a096ce"
 
@@ -79,7 +79,7 @@ def test_missing_transcript_tolerated(project):
 
 
 def test_recorded_session_counts(project):
-    replay(str(ROOT / "lib/hookledger/demo/sessions/a_basic.jsonl"), str(project), str(HOOKS))
+    replay(str(ROOT / "lib/hookledger/faces/demo_sessions/sessions/a_basic.jsonl"), str(project), str(HOOKS))
     m = metrics(project)
     by_tool = m["tool_calls_by_tool"]
     assert sum(by_tool.values()) == m["tool_calls"] > 0
@@ -137,8 +137,8 @@ def test_project_state_detected_cached_and_refreshed(project):
 
 def test_recorded_transcript_usage_counted_once_per_message(project):
     """a_basic's transcript repeats usage across content blocks: 253 output tokens naively, 197 once each."""
-    replay(str(ROOT / "lib/hookledger/demo/sessions/a_basic.jsonl"), str(project), str(HOOKS))
-    path = ROOT / "lib/hookledger/demo/transcripts/a_basic" / f"{SID}.jsonl"
+    replay(str(ROOT / "lib/hookledger/faces/demo_sessions/sessions/a_basic.jsonl"), str(project), str(HOOKS))
+    path = ROOT / "lib/hookledger/faces/demo_sessions/transcripts/a_basic" / f"{SID}.jsonl"
     best: dict = {}
     naive = 0
     for line in path.read_text().splitlines():

@@ -10,9 +10,9 @@ import pytest
 
 from conftest import fixture_names, load_fixture
 
-from hookledger import payload
-from hookledger.handlers import EVENTS
-from hookledger.replay import demo_sessions
+from hookledger.hotpath import payload
+from hookledger.hotpath.events import EVENTS
+from hookledger.faces.replay import demo_sessions
 
 SCHEMA = payload.load_schema()
 

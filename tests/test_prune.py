@@ -21,8 +21,8 @@ from conftest import load_fixture, rows, run_hook
 from inspect_support import A_BASIC, B_SUBAGENT, C_CLEARED, C_COMPACT, LIVE_AGENT, recorded  # noqa: F401
 from retention_support import age_sessions, grow
 
-from hookledger.cli import cli
-from hookledger.retention import SESSION_TABLES, file_bytes
+from hookledger.faces.cli import cli
+from hookledger.faces.retention import SESSION_TABLES, file_bytes
 
 OLD = [B_SUBAGENT, C_COMPACT, C_CLEARED]
 

@@ -17,7 +17,7 @@ from browser_support import render
 from conftest import rows
 from inspect_support import A_BASIC, B_SUBAGENT, C_CLEARED, C_COMPACT, LIVE_AGENT, SUBAGENT, recorded  # noqa: F401
 
-from hookledger.cli import cli
+from hookledger.faces.cli import cli
 
 
 def write_report(project: Path, session: str, out: Path) -> Path:

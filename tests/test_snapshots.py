@@ -10,9 +10,9 @@ import time
 
 from conftest import HOOKS, ROOT, load_fixture, rows, run_hook
 
-from hookledger.replay import HookCall, load, run_call, stage_transcripts
+from hookledger.faces.replay import HookCall, load, run_call, stage_transcripts
 
-C_COMPACT = ROOT / "lib/hookledger/demo/sessions/c_compact.jsonl"
+C_COMPACT = ROOT / "lib/hookledger/faces/demo_sessions/sessions/c_compact.jsonl"
 SID = "653000e5-5ec8-4bd1-8e55-ed16fefd33d1"
 FAILING = "python -m pytest tests/test_calc.py -q"
 ERROR = "Exit code 1\nFAILED tests/test_calc.py::test_add - assert 3 == 4\n1 failed in 0.10s"

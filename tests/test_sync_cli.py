@@ -18,9 +18,9 @@ from click.testing import CliRunner
 
 import sync_support as s
 from conftest import load_fixture, run_hook
-from hookledger.cli import cli
-from hookledger.sync import auto
-from hookledger import detached
+from hookledger.faces.cli import cli
+from hookledger.handlers import autosync as auto
+from hookledger.hotpath import detached
 from hookledger.sync.progress import MIN_ROWS, progress_for
 
 LIB = Path(__file__).resolve().parents[1] / "lib"

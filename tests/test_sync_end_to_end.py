@@ -27,7 +27,7 @@ import pytest
 
 import sync_support as s
 from hookledger.sync.codewalkers import alias
-from hookledger.timeutil import parse_utc
+from hookledger.hotpath.timeutil import parse_utc
 
 LIB = Path(__file__).resolve().parents[1] / "lib"
 ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -42,7 +42,7 @@ SUBAGENT = "aff41339c1597efe4"
 @pytest.fixture(scope="module")
 def replayed(tmp_path_factory) -> tuple[Path, Path]:
     """(project, ledger) after replaying every recorded session through the real hooks."""
-    from hookledger.demo import run
+    from hookledger.faces.demo import run
 
     project = tmp_path_factory.mktemp("e2e") / "acme-app"
     demo = run(project=str(project))

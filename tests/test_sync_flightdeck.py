@@ -97,7 +97,7 @@ def test_interrupted_sync_resumes_without_duplicates(tmp_path, monkeypatch):
 def test_lock_ends_when_its_claim_is_released(tmp_path):
     import sqlite3
 
-    from hookledger.timeutil import parse_utc
+    from hookledger.hotpath.timeutil import parse_utc
 
     ledger, project = s.setup(tmp_path)
     target = tmp_path / "flightdeck.db"

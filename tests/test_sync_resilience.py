@@ -40,7 +40,7 @@ if {where!r} == "between_batches":   # the batch committed in the target, its cu
 else:                                # half a batch written, not committed
     real = base.Writer._insert
     base.Writer._insert = lambda self, *a: (die_at(10), real(self, *a))[1]
-from hookledger.cli import cli
+from hookledger.faces.cli import cli
 cli(["sync", "--to", {target!r}, "--target-db", {path!r}, "--project", {project!r}])
 """
 
@@ -105,7 +105,7 @@ def test_locked_target_is_retried_with_backoff(replayed, tmp_path, target):
 
 def test_target_locked_for_good_fails_cleanly(replayed, tmp_path, monkeypatch):
     import hookledger.sync.base as base
-    from hookledger.cli import cli
+    from hookledger.faces.cli import cli
 
     project, ledger = replayed
     path = make("massu", "seed", tmp_path / "memory.db")

@@ -40,9 +40,9 @@ def plant(call: dict) -> dict:
 @pytest.fixture(scope="module")
 def leaky(tmp_path_factory) -> tuple[Path, Path]:
     """(project, ledger) after replaying a_basic with credentials planted in it."""
-    from hookledger.demo import hooks_dir_for_demo
-    from hookledger.paths import DB_NAME
-    from hookledger.replay import demo_sessions, replay
+    from hookledger.faces.demo import hooks_dir_for_demo
+    from hookledger.hotpath.paths import DB_NAME
+    from hookledger.faces.replay import demo_sessions, replay
 
     root = tmp_path_factory.mktemp("secrets")
     project = root / "acme-app"

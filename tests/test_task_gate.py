@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from conftest import load_fixture, rows, run_hook
 
-from hookledger.cli import cli
+from hookledger.faces.cli import cli
 
 SID = "f06b0d73-3e1f-4bfb-bacf-40fd0a7e02cf"
 PY = sys.executable

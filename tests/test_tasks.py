@@ -52,9 +52,9 @@ def task(project, task_id="1", session=SID):
 def test_recorded_session_with_tasks(project):
     """e_tasks: task 1 created, started, refused once by another TaskCompleted hook, then
     completed; task 2 refused at creation by a TaskCreated hook."""
-    from hookledger.replay import replay
+    from hookledger.faces.replay import replay
 
-    result = replay(str(ROOT / "lib/hookledger/demo/sessions/e_tasks.jsonl"), str(project), str(HOOKS))
+    result = replay(str(ROOT / "lib/hookledger/faces/demo_sessions/sessions/e_tasks.jsonl"), str(project), str(HOOKS))
     assert all(c.exit_code == 0 and not c.stdout for c in result.calls)
     one, two = task(project, "1"), task(project, "2")
     assert (one["subject"], one["status"], one["agent_id"], one["status_reason"]) == \

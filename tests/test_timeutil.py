@@ -6,7 +6,7 @@ import calendar
 import random
 import time
 
-from hookledger.timeutil import parse_utc, utc_now
+from hookledger.hotpath.timeutil import parse_utc, utc_now
 
 
 def test_parse_utc_round_trips_utc_now_across_centuries():

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from conftest import load_fixture, rows, run_hook
 
-from hookledger.cli import cli
+from hookledger.faces.cli import cli
 
 SID = "ebf09a36-f40b-44e4-9ed7-9d1599a096ce"
 TEST_CMD = "cd app && uv run python -m pytest -q tests/test_calc.py 2>&1 | tail -20"

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from conftest import HOOKS, ROOT, load_fixture, rows, run_hook
 
-from hookledger.cli import cli
+from hookledger.faces.cli import cli
 
 SID = "f06b0d73-3e1f-4bfb-bacf-40fd0a7e02cf"
 
@@ -23,9 +23,9 @@ def invoke(project, *args, code=0, stdin=None, env=None):
 
 
 def e_tasks(project):
-    from hookledger.replay import replay
+    from hookledger.faces.replay import replay
 
-    replay(str(ROOT / "lib/hookledger/demo/sessions/e_tasks.jsonl"), str(project), str(HOOKS))
+    replay(str(ROOT / "lib/hookledger/faces/demo_sessions/sessions/e_tasks.jsonl"), str(project), str(HOOKS))
 
 
 def completion(project, task_id):

@@ -45,8 +45,8 @@ def test_demo_replays_recorded_sessions_and_reports(tmp_path):
     recorded = rows(project, "SELECT event_type, count(*) AS n FROM hook_events GROUP BY event_type")
     counts = {r["event_type"]: r["n"] for r in recorded}
     # Every hooked call of the four recordings landed: count them from the recordings themselves.
-    from hookledger.handlers import EVENTS
-    from hookledger.replay import demo_sessions
+    from hookledger.hotpath.events import EVENTS
+    from hookledger.faces.replay import demo_sessions
 
     expected: dict[str, int] = {}
     for path in demo_sessions().values():

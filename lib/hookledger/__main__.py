@@ -1,3 +1,3 @@
-from hookledger.cli import main
+from hookledger.faces.cli import main
 
 raise SystemExit(main())

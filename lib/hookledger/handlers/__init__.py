@@ -12,10 +12,12 @@ hands its result to the handler as `ctx.prepared[<module name>]`.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Iterator
 
-from hookledger.decisions import Decision
 from hookledger.handlers.context import Context
+from hookledger.hotpath.decisions import Decision
+from hookledger.hotpath.events import snake
 
 Handler = Callable[[Context], "Decision | None"]
 
@@ -36,17 +38,13 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "TaskCompleted": ("sessions", "agents", "tasks", "task_gate"),
 }
 
-EVENTS: tuple[str, ...] = tuple(ROUTES)
 
 
-def snake(event: str) -> str:
-    """PreToolUse -> pre_tool_use."""
-    out = []
-    for i, ch in enumerate(event):
-        if ch.isupper() and i:
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
+def run(event: str) -> None:
+    """The entry point of every hooks/<event>.py: the hook runtime, routed to these handlers."""
+    from hookledger.hotpath import runtime
+
+    runtime.run(event, sys.modules[__name__])
 
 
 def handlers_for(event: str) -> Iterator[Handler]:

@@ -12,10 +12,10 @@ SessionStart. The SubagentStop that compaction fires (empty agent_type) is not a
 
 from __future__ import annotations
 
-from hookledger.events import main_agent_id
+from hookledger.hotpath.events import main_agent_id
 from hookledger.handlers.context import Context
-from hookledger.redact import redact
-from hookledger.timeutil import seconds_before
+from hookledger.hotpath.redact import redact
+from hookledger.hotpath.timeutil import seconds_before
 
 AGENT_TOOLS = frozenset({"Agent", "Task"})
 MAIN_TYPE = "main"
@@ -64,7 +64,7 @@ def end_agent(ctx: Context, agent_id: str, status: str, *, only_running: bool = 
 
 def mark_stale(ctx: Context, keep: str | None = None) -> None:
     """Running agents with no event for agents.stale_seconds become aborted_stale."""
-    from hookledger.config import get
+    from hookledger.hotpath.config import get
 
     stale = get(ctx.config, "agents.stale_seconds")
     cutoff = seconds_before(ctx.now, stale if isinstance(stale, (int, float)) else 1800)

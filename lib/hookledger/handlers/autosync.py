@@ -1,19 +1,53 @@
 """SessionEnd: start the configured automatic syncs (`sync.auto`), detached (issue 7).
 
-Stdlib only; spawning takes milliseconds, so SessionEnd's budget is never at risk. Replayed
-(spooled) events do not spawn: the next live SessionEnd syncs everything anyway.
+Stdlib only, no database access: spawning takes milliseconds, so SessionEnd's budget is never
+at risk. The children (`hookledger sync`, started by hotpath.detached) wait for the hook to
+exit, so SessionEnd's own rows are committed and synced. Replayed (spooled) events do not
+spawn: the next live SessionEnd syncs everything anyway.
 """
 
 from __future__ import annotations
 
+import os
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~3 ms)
+
 from hookledger.handlers.context import Context
+from hookledger.hotpath.detached import spawn
+
+if TYPE_CHECKING:
+    from typing import Any
+
+# The sync targets a configuration may name (tests keep it equal to hookledger.sync.ADAPTERS).
+TARGETS = ("massu", "flightdeck", "codewalkers", "teamx")
+
+
+def auto_targets(config: dict[str, Any]) -> list[dict[str, str]]:
+    """The valid `sync.auto` entries of a project config: [{"to": ..., "target_db": ...}]."""
+    entries = (config.get("sync") or {}).get("auto") if isinstance(config.get("sync"), dict) else None
+    out = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and entry.get("to") in TARGETS and isinstance(entry.get("target_db"), str):
+            out.append({"to": entry["to"], "target_db": entry["target_db"]})
+    return out
+
+
+def spawn_auto_sync(project_dir: str, db_path: str, config: dict[str, Any], *, after_pid: int | None = -1) -> int:
+    """Start one detached `hookledger sync` per configured target; returns how many started.
+
+    Each child waits for `after_pid` to exit first (default: this process, the hook; None: no wait).
+    """
+    started = 0
+    for entry in auto_targets(config):
+        target = entry["target_db"]
+        if not os.path.isabs(target):
+            target = os.path.join(project_dir, target)
+        args = ["sync", "--to", entry["to"], "--target-db", target, "--project", project_dir, "--db", db_path,
+                "--quiet"]
+        started += spawn(args, project_dir, after_pid=after_pid)
+    return started
 
 
 def session_end(ctx: Context) -> None:
-    if ctx.replay:
-        return None
-    from hookledger.sync.auto import auto_targets, spawn_auto_sync
-
-    if auto_targets(ctx.config):
+    if not ctx.replay and auto_targets(ctx.config):
         spawn_auto_sync(ctx.project_dir, ctx.db_path, ctx.config)
     return None

@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 import os
 
-from hookledger.decisions import Decision
+from hookledger.hotpath.decisions import Decision
 from hookledger.handlers.context import Context
-from hookledger.project_paths import normalise
-from hookledger.timeutil import parse_utc, seconds_before
+from hookledger.knowledge.project_paths import normalise
+from hookledger.hotpath.timeutil import parse_utc, seconds_before
 
 PATH_KEYS = {"Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path", "NotebookEdit": "notebook_path"}
 POLICIES = ("warn", "ask", "deny")
@@ -36,7 +36,7 @@ def targets(ctx: Context) -> list[tuple[str, str]]:
         if isinstance(path, str):
             raw.append((tool, path, cwd))
     elif tool == "Bash":
-        from hookledger.bash_writes import evident_writes  # shlex: only for Bash calls
+        from hookledger.knowledge.bash_writes import evident_writes  # shlex: only for Bash calls
 
         command = tool_input.get("command")
         for op, path, cd in evident_writes(command if isinstance(command, str) else ""):
@@ -53,7 +53,7 @@ def targets(ctx: Context) -> list[tuple[str, str]]:
 
 
 def _settings(ctx: Context) -> tuple[str, float]:
-    from hookledger.config import get
+    from hookledger.hotpath.config import get
 
     policy = get(ctx.config, "claims.policy")
     window = get(ctx.config, "claims.window_seconds")

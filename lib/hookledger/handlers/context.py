@@ -8,7 +8,7 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~3 m
 if TYPE_CHECKING:
     from typing import Any
 
-    from hookledger.events import Event
+    from hookledger.hotpath.events import Event
 
 
 class Context:
@@ -31,7 +31,7 @@ class Context:
     def config(self) -> dict[str, Any]:
         """The project's `.claude/hookledger.json` over the defaults (read once per run)."""
         if self._config is None:
-            from hookledger.config import load
+            from hookledger.hotpath.config import load
 
             self._config = load(self.project_dir)
         return self._config

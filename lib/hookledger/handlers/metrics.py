@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from hookledger.handlers.context import Context
-from hookledger.timeutil import parse_utc
+from hookledger.hotpath.timeutil import parse_utc
 
 SUMMARY = "summary"
 # Transcript bytes read per event: SessionEnd must stay far inside its 1.5 s budget.
@@ -46,7 +46,7 @@ def read_all(conn, session_id: str) -> dict[str, object]:
 
 def _read_transcript(ctx: Context, session_id: str, path: str | None) -> None:
     """Consume the transcript's new complete lines into transcript_usage (max per message)."""
-    from hookledger.transcript import read_usage
+    from hookledger.knowledge.transcript import read_usage
 
     if not path:
         return
@@ -136,7 +136,7 @@ def post_tool_use(ctx: Context) -> None:
     if ctx.conn.execute("SELECT 1 FROM session_metrics WHERE session_id = ? AND event_type = 'summary' AND key = ?",
                         (ctx.session_id, FIRST_TEST)).fetchone():
         return
-    from hookledger.error_classify import command_category
+    from hookledger.knowledge.error_kinds import command_category
     from hookledger.handlers.tool_errors import bash_exit_code
 
     if command_category(command) == "test" and bash_exit_code(ctx.event.tool_response) is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from hookledger.handlers.context import Context
-from hookledger.timeutil import parse_utc
+from hookledger.hotpath.timeutil import parse_utc
 
 KEY = "retention_pruned_at"
 
@@ -35,7 +35,7 @@ def session_start(ctx: Context) -> None:
         (KEY, json.dumps(ctx.now), ctx.now))
     if row is None:
         return None  # a new ledger holds nothing old: the first prune is a day away
-    from hookledger.detached import spawn
+    from hookledger.hotpath.detached import spawn
 
     spawn(["prune", "--project", ctx.project_dir, "--db", ctx.db_path, "--no-vacuum", "--quiet"], ctx.project_dir)
     return None

@@ -18,7 +18,7 @@ def _touch(ctx: Context) -> None:
 def session_start(ctx: Context) -> None:
     _touch(ctx)
     # A resumed or compacted session is live again, whatever an earlier SessionEnd said.
-    from hookledger.process import claude_pid
+    from hookledger.hotpath.process import claude_pid
 
     pid = None if ctx.replay else claude_pid()  # a replayed event's process is long gone
     ctx.conn.execute(

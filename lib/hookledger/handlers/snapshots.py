@@ -18,11 +18,12 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from hookledger.decisions import Decision
-from hookledger.events import main_agent_id
-from hookledger.handlers import metrics, project_state, tool_errors
+from hookledger.handlers import metrics, tool_errors
 from hookledger.handlers.context import Context
-from hookledger.timeutil import parse_utc
+from hookledger.hotpath.decisions import Decision
+from hookledger.hotpath.events import main_agent_id
+from hookledger.hotpath.timeutil import parse_utc
+from hookledger.knowledge import project
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~3 ms)
 
@@ -81,7 +82,7 @@ def collect(ctx: Context, session_id: str, *, live: bool = True) -> dict[str, An
         "open_claims": claims,
         "files_touched": files,
         "metrics": metrics.read_all(conn, session_id),
-        "project": project_state.read(conn),
+        "project": project.read(conn),
     }
 
 
@@ -93,7 +94,7 @@ def write(ctx: Context, session_id: str, kind: str, snap: dict[str, Any]) -> int
 
 
 def _max_chars(ctx: Context) -> int:
-    from hookledger.config import get
+    from hookledger.hotpath.config import get
 
     value = get(ctx.config, "brief.max_chars")
     return value if isinstance(value, int) and value > 200 else 8000
@@ -101,7 +102,7 @@ def _max_chars(ctx: Context) -> int:
 
 def _recent(ctx: Context, session_id: str) -> bool:
     """Was the session heard from within brief.resume_max_age_hours?"""
-    from hookledger.config import get
+    from hookledger.hotpath.config import get
 
     hours = get(ctx.config, "brief.resume_max_age_hours")
     hours = hours if isinstance(hours, (int, float)) and hours > 0 else 24
@@ -112,7 +113,7 @@ def _recent(ctx: Context, session_id: str) -> bool:
 
 
 def _brief(ctx: Context, snap: dict[str, Any], kind: str) -> str:
-    from hookledger.brief import build
+    from hookledger.knowledge.brief import build
 
     return build(snap, kind, _max_chars(ctx))
 
@@ -122,7 +123,7 @@ def close_out(ctx: Context) -> list[str]:
     out as abandoned, unless another Claude Code process that is still running owns them
     (two sessions in one project). A session that turns out to be alive revives on its next
     tool call."""
-    from hookledger.process import claude_pid, is_alive
+    from hookledger.hotpath.process import claude_pid, is_alive
 
     me = claude_pid()
     ids = [sid for sid, pid in ctx.conn.execute(
@@ -178,7 +179,7 @@ def session_start(ctx: Context) -> Decision | None:
 
 
 def _relevant(snap: dict[str, Any]) -> bool:
-    from hookledger.brief import has_substance
+    from hookledger.knowledge.brief import has_substance
 
     return has_substance(snap)
 

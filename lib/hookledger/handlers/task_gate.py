@@ -15,18 +15,18 @@ completion is allowed and the verdict says why.
 
 from __future__ import annotations
 
-from hookledger import verdicts
-from hookledger.config import DEFAULTS, get
-from hookledger.decisions import Decision
+from hookledger.handlers import verdicts
+from hookledger.hotpath.config import DEFAULTS, get
+from hookledger.hotpath.decisions import Decision
 from hookledger.handlers.context import Context
-from hookledger.handlers.tasks import task_status, upsert
+from hookledger.handlers.task_records import task_status, upsert
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~3 ms)
 
 if TYPE_CHECKING:
     from typing import Any
 
-    from hookledger.events import Event
+    from hookledger.hotpath.events import Event
 
     Verdict = tuple[str, str, "str | None"]  # decision, reason for the ledger, feedback for the model
 
@@ -60,7 +60,7 @@ def prepare_task_completed(event: Event, project_dir: str, db_path: str, config:
     settings = Settings(config)
     if settings.mode != "checks":
         return None
-    from hookledger import gate_checks
+    from hookledger.knowledge import gate_checks
 
     budget = gate_checks.budget(settings.timeout)
     commands, source = gate_checks.commands_for(project_dir, db_path, settings.commands)
@@ -108,7 +108,7 @@ def _observe(ctx: Context, task_id: str, subject: str | None, verdict: dict[str,
 
 
 def _checks(ctx: Context, task_id: str, subject: str | None, verdict: dict[str, Any]) -> Verdict:
-    from hookledger import gate_checks
+    from hookledger.knowledge import gate_checks
 
     prepared = ctx.prepared.get("task_gate")
     if not isinstance(prepared, dict):

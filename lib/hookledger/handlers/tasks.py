@@ -18,70 +18,11 @@ Task ids are small per-list numbers ("1", "2"), so the session is part of the ke
 from __future__ import annotations
 
 from hookledger.handlers.context import Context
-from hookledger.redact import redact
+from hookledger.handlers.task_records import SUBJECT_MAX, as_task_id, clean_text, upsert, valid_status
 
 TASK_TOOLS = frozenset({"TaskCreate", "TaskUpdate", "TaskList"})
-STATUSES = frozenset({"pending", "in_progress", "completed", "deleted"})
 CREATE_FEEDBACK = "TaskCreated hook feedback"
 COMPLETE_FEEDBACK = "TaskCompleted hook feedback"
-SUBJECT_MAX = 500
-DESCRIPTION_MAX = 4000
-_KEEP = object()  # status_reason: keep it (cleared anyway when the status changes)
-
-# One statement for every change. SQLite evaluates every SET expression on the old row, so
-# `status` on the right-hand side is the status before this change.
-_UPSERT = """
-INSERT INTO tasks (session_id, task_id, subject, description, status, agent_id, created_at, updated_at,
-                   completed_at, status_reason)
-VALUES (:sid, :tid, :subject, :description, coalesce(:status, :initial), :agent, :now, :now,
-        CASE WHEN coalesce(:status, :initial) = 'completed' THEN :now END, :reason)
-ON CONFLICT(session_id, task_id) DO UPDATE SET
-  subject = coalesce(:subject, subject),
-  description = coalesce(:description, description),
-  agent_id = CASE WHEN :status = 'in_progress' OR agent_id IS NULL THEN coalesce(:agent, agent_id) ELSE agent_id END,
-  completed_at = CASE WHEN :status IS NULL THEN completed_at
-                      WHEN :status != 'completed' THEN NULL
-                      WHEN status = 'completed' THEN coalesce(completed_at, :now)
-                      ELSE :now END,
-  status_reason = CASE WHEN :set_reason THEN :reason
-                       WHEN :status IS NOT NULL AND :status IS NOT status THEN NULL
-                       ELSE status_reason END,
-  status = coalesce(:status, status),
-  updated_at = :now
-"""
-
-
-def _text(value: object, limit: int) -> str | None:
-    return redact(value.strip())[:limit] if isinstance(value, str) and value.strip() else None
-
-
-def as_task_id(value: object) -> str | None:
-    """A task id as the ledger keys it ("1"), from a string or a number; None for anything else."""
-    if isinstance(value, bool) or value is None:
-        return None
-    return str(value) if isinstance(value, (str, int)) and str(value) else None
-
-
-def _status(value: object) -> str | None:
-    return value if isinstance(value, str) and value in STATUSES else None
-
-
-def upsert(ctx: Context, task_id: str, *, status: object = None, initial: str = "pending",
-           subject: object = None, description: object = None, reason: object = _KEEP) -> None:
-    """Create or update one task. `status` sets it; `initial` is used only for a new row.
-    `reason` (a string or None) sets status_reason; by default it is cleared on a status change."""
-    ctx.conn.execute(_UPSERT, {
-        "sid": ctx.session_id, "tid": task_id, "now": ctx.now, "agent": ctx.event.actor_id,
-        "status": _status(status), "initial": initial,
-        "subject": _text(subject, SUBJECT_MAX), "description": _text(description, DESCRIPTION_MAX),
-        "set_reason": reason is not _KEEP, "reason": _text(reason, DESCRIPTION_MAX) if reason is not _KEEP else None,
-    })
-
-
-def task_status(ctx: Context, task_id: str) -> str | None:
-    row = ctx.conn.execute("SELECT status FROM tasks WHERE session_id = ? AND task_id = ?",
-                           (ctx.session_id, task_id)).fetchone()
-    return row[0] if row else None
 
 
 def feedback_text(error: object, header: str) -> str | None:
@@ -154,10 +95,10 @@ def _updated(ctx: Context, response: dict) -> None:
     fields = fields if isinstance(fields, list) else []
     status = change.get("to") if isinstance(change, dict) else given.get("status") if "status" in fields else None
     if status == "completed":
-        from hookledger.handlers.task_gate import completion_result
+        from hookledger.handlers.task_gate import completion_result  # only on a completion
 
         completion_result(ctx, task_id, went_through=True, feedback=None)
-    upsert(ctx, task_id, status=_status(status),
+    upsert(ctx, task_id, status=valid_status(status),
            subject=given.get("subject") if "subject" in fields else None,
            description=given.get("description") if "description" in fields else None)
 
@@ -171,8 +112,8 @@ def _listed(ctx: Context, response: dict) -> None:
         task_id = as_task_id(task.get("id")) if isinstance(task, dict) else None
         if not task_id:
             continue
-        status = _status(task.get("status"))
-        subject = _text(task.get("subject"), SUBJECT_MAX)
+        status = valid_status(task.get("status"))
+        subject = clean_text(task.get("subject"), SUBJECT_MAX)
         old = known.get(task_id)
         if old is None or (status and status != old[0]) or (subject and subject != old[1]):
             upsert(ctx, task_id, status=status, subject=task.get("subject"))
@@ -181,7 +122,7 @@ def _listed(ctx: Context, response: dict) -> None:
 def _creation_refused(ctx: Context, feedback: str | None) -> None:
     """A TaskCreated hook refused the task: the newest pending task with that subject (the
     failure carries no task id) was deleted by Claude Code."""
-    subject = _text(ctx.event.tool_input.get("subject"), SUBJECT_MAX)
+    subject = clean_text(ctx.event.tool_input.get("subject"), SUBJECT_MAX)
     if feedback is None or subject is None:
         return
     row = ctx.conn.execute(
@@ -194,6 +135,6 @@ def _creation_refused(ctx: Context, feedback: str | None) -> None:
 def _completion_refused(ctx: Context, task_id: str | None, error: object) -> None:
     feedback = feedback_text(error, COMPLETE_FEEDBACK)
     if task_id and feedback is not None:
-        from hookledger.handlers.task_gate import completion_result
+        from hookledger.handlers.task_gate import completion_result  # only on a refusal
 
         completion_result(ctx, task_id, went_through=False, feedback=feedback)

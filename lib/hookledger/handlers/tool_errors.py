@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from hookledger.decisions import Decision
+from hookledger.hotpath.decisions import Decision
 from hookledger.handlers.context import Context
-from hookledger.redact import redact
+from hookledger.hotpath.redact import redact
 
 RESEARCH = "escalated_research"
 ASK_USER = "escalated_user"
@@ -25,7 +25,7 @@ _SUBJECT_KEYS = ("file_path", "notebook_path", "path", "url", "pattern", "query"
 
 
 def _thresholds(ctx: Context) -> tuple[int, int]:
-    from hookledger.config import get
+    from hookledger.hotpath.config import get
 
     research, ask = get(ctx.config, "errors.research_after"), get(ctx.config, "errors.ask_user_after")
     research = research if isinstance(research, int) and research > 0 else 3
@@ -40,8 +40,8 @@ def _command(ctx: Context) -> str | None:
 
 def _subject(ctx: Context) -> tuple[str, str | None]:
     """(signature, file) of a call: the normalised command for Bash, tool:target otherwise."""
-    from hookledger.error_classify import signature
-    from hookledger.project_paths import normalise
+    from hookledger.knowledge.error_kinds import signature
+    from hookledger.knowledge.project_paths import normalise
 
     command = _command(ctx)
     if command:
@@ -84,7 +84,7 @@ def _current_task(ctx: Context) -> str | None:
 
 
 def _record_failure(ctx: Context, error_text: str) -> Decision | None:
-    from hookledger.error_classify import categorize, file_involved, first_lines
+    from hookledger.knowledge.error_kinds import categorize, file_involved, first_lines
 
     command = _command(ctx)
     sig, subject_file = _subject(ctx)
@@ -112,7 +112,7 @@ def _record_failure(ctx: Context, error_text: str) -> Decision | None:
 def _escalate(ctx: Context, sig: str, command: str | None, category: str, file_path: str | None, message: str,
               attempt: int, resolution: str) -> str:
     """Record the failing approach and say what happened, as facts."""
-    from hookledger import failed_paths
+    from hookledger.handlers import failed_paths
 
     what = f"`{redact(command).strip()[:300]}`" if command else f"{ctx.event.tool_name} on {file_path or sig}"
     first_line = message.strip().splitlines()[0][:300] if message.strip() else "no error text"
@@ -150,8 +150,8 @@ def _auto_fix(ctx: Context) -> None:
         (ctx.session_id,)).fetchall()
     if not open_rows:
         return
-    from hookledger import failed_paths
-    from hookledger.error_classify import command_category, file_involved, same_thing
+    from hookledger.handlers import failed_paths
+    from hookledger.knowledge.error_kinds import command_category, file_involved, same_thing
 
     sig, subject_file = _subject(ctx)
     command = _command(ctx)

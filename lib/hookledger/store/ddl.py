@@ -1,4 +1,4 @@
-"""Run DDL statement by statement inside the caller's transaction.
+"""DDL helpers: run statements inside the caller's transaction, and DDL shared beyond migrations.
 
 sqlite3's executescript() commits first, which would break the single atomic upgrade.
 """
@@ -21,3 +21,16 @@ def execute_statements(conn: sqlite3.Connection | Any, sql: str) -> None:
             pending = ""
     if pending.strip():
         conn.execute(pending)
+
+
+# The sync cursor table (m007); `hookledger sync` also ensures it on ledgers it opens.
+CURSOR_DDL = """
+CREATE TABLE IF NOT EXISTS sync_cursors (
+    target TEXT NOT NULL,
+    target_db TEXT NOT NULL,
+    source_table TEXT NOT NULL,
+    last_id INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT,
+    PRIMARY KEY (target, target_db, source_table)
+)
+"""

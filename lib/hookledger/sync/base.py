@@ -26,10 +26,10 @@ from typing import Any
 
 import sqlite_utils
 
-from hookledger.redact import is_secret_key, redact
+from hookledger.hotpath.redact import is_secret_key, redact
 from hookledger.store.ddl import execute_statements
 from hookledger.sync.source import Ledger
-from hookledger.timeutil import parse_utc
+from hookledger.hotpath.timeutil import parse_utc
 
 BATCH_SIZE = 200  # rows per transaction: short write locks on targets without busy_timeout
 RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # seconds; ~6 s before giving up

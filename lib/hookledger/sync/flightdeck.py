@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hookledger.events import main_agent_id
+from hookledger.hotpath.events import main_agent_id
 from hookledger.sync.base import Run, Writer, clean, clean_json, iso_z, iso_z_at, seconds, stable_id
 from hookledger.sync.source import AGENTS, claim_done, claim_released, error_settled
 
@@ -147,7 +147,7 @@ def _activity(run: Run, w: Writer, agent: dict[str, Any], action: str, ts: str |
 def claim_window(run: Run) -> float:
     """How long a claim stays live without its agent ending: the project's claims.window_seconds."""
     if "claim_window" not in run.cache:
-        from hookledger.config import get, load
+        from hookledger.hotpath.config import get, load
 
         window = get(load(run.project_dir), "claims.window_seconds") if run.project_dir else None
         run.cache["claim_window"] = float(window) if isinstance(window, (int, float)) and window >= 0 else 600.0

@@ -12,19 +12,9 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-from hookledger.events import main_agent_id
-from hookledger.timeutil import utc_now
-
-CURSOR_DDL = """
-CREATE TABLE IF NOT EXISTS sync_cursors (
-    target TEXT NOT NULL,
-    target_db TEXT NOT NULL,
-    source_table TEXT NOT NULL,
-    last_id INTEGER NOT NULL DEFAULT 0,
-    updated_at TEXT,
-    PRIMARY KEY (target, target_db, source_table)
-)
-"""
+from hookledger.hotpath.events import main_agent_id
+from hookledger.hotpath.timeutil import utc_now
+from hookledger.store.ddl import CURSOR_DDL
 
 AGENTS = "agents"  # the source of every agent: main threads, agent_registry, agents seen only in events
 

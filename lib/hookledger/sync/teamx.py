@@ -14,7 +14,7 @@ import hashlib
 import os
 from typing import Any
 
-from hookledger.handlers import snake
+from hookledger.hotpath.events import snake
 from hookledger.sync.base import Run, Writer, clean, clean_json, stable_id, unix_ms
 from hookledger.sync.source import loads
 

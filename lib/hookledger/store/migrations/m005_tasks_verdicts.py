@@ -5,7 +5,7 @@
   `judge:<name>` (hook_event 'judge' while waiting for the task's next completion,
   'TaskCompleted' when recorded on the completion in progress); what the TaskUpdate result
   showed (another hook's block, or in judge mode a completion that went through) says `hooks`
-  (hook_event 'TaskUpdate'). See hookledger/verdicts.py.
+  (hook_event 'TaskUpdate'). See hookledger/handlers/verdicts.py.
 - idx_verdicts_task: the gate reads a task's latest verdicts on every TaskCompleted (loop
   guard, judge lookup).
 - tasks gains `status_reason`: why a task is not where the model tried to put it (creation

@@ -4,8 +4,7 @@
 new rows; the sync code also creates this table itself for ledgers made before this migration.
 """
 
-from hookledger.store.ddl import execute_statements
-from hookledger.sync.source import CURSOR_DDL
+from hookledger.store.ddl import CURSOR_DDL, execute_statements
 
 
 def migrate(db) -> None:

@@ -27,7 +27,7 @@ Every column is described in docs/views.md.
 from hookledger.store.ddl import execute_statements
 
 # Nearest-rank percentile over rows ranked by duration within a partition (as
-# hookledger.percentiles.percentile): the value at rank ceil(n * pct / 100).
+# hookledger.knowledge.percentiles.percentile): the value at rank ceil(n * pct / 100).
 DDL = """
 DROP VIEW IF EXISTS v_sessions;
 CREATE VIEW v_sessions AS

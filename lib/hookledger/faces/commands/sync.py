@@ -1,0 +1,68 @@
+"""`hookledger sync`: project the session ledger into Massu, flightdeck, Codewalkers or Team-X."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from hookledger.faces.commands.common import ledger_options, resolve
+from hookledger.sync import ADAPTERS
+
+def _summary(report: Any) -> str:
+    lines = [f"{'Would write' if report.dry_run else 'Wrote'} to {report.target} at {report.target_db}:"]
+    if report.created_tables:
+        lines.append(f"  created tables: {', '.join(report.created_tables)}")
+    tables = sorted(set(report.inserted) | set(report.updated) | set(report.skipped))
+    for table in tables:
+        parts = [f"{report.inserted.get(table, 0)} inserted", f"{report.updated.get(table, 0)} updated"]
+        if report.skipped.get(table):
+            parts.append(f"{report.skipped[table]} skipped")
+        lines.append(f"  {table}: {', '.join(parts)}")
+    if not tables:
+        lines.append("  nothing new")
+    return "\n".join(lines)
+
+
+@click.command("sync")
+@click.option("--to", "to", type=click.Choice(sorted(ADAPTERS)), required=True, help="Target system.")
+@click.option("--target-db", "target_db", type=click.Path(dir_okay=False), required=True,
+              help="The target's SQLite database (created with the documented tables if missing).")
+@ledger_options
+@click.option("--dry-run", is_flag=True, help="Report what would be written; change neither the target nor the cursors.")
+@click.option("--progress", "force_progress", is_flag=True,
+              help="Show progress on stderr even when it is not a terminal (shown on a terminal for large syncs).")
+@click.option("--quiet", is_flag=True, help="No progress and no summary (used by the automatic SessionEnd sync).")
+@click.option("--after-pid", type=int, default=None, hidden=True,
+              help="Start once this process has exited (the SessionEnd hook that spawned this sync).")
+def command(to: str, target_db: str, project: str | None, db_path: str | None, dry_run: bool, force_progress: bool,
+            quiet: bool, after_pid: int | None) -> None:
+    """Sync the session ledger into a larger system's database (incremental and idempotent).
+
+    Only new ledger rows are read (a cursor per target in the ledger), rows already in the target
+    are never duplicated, the target's own rows are never deleted nor changed (but an expired file
+    lock, free by the server's own rule, may be taken), and secrets are redacted. See docs/sync.md
+    for what goes where.
+    """
+    from hookledger.faces.cli import HookledgerError
+    from hookledger.hotpath.config import load
+    from hookledger.sync import sync
+    from hookledger.hotpath.detached import wait_for_exit
+    from hookledger.sync.base import TargetLocked
+    from hookledger.sync.progress import progress_for
+
+    if after_pid:
+        wait_for_exit(after_pid)  # its SessionEnd transaction has committed by then
+    project_dir, ledger = resolve(project, db_path)
+    if not os.path.exists(ledger):
+        raise HookledgerError(f"no ledger at {ledger}")
+    options = load(project_dir).get("sync", {}).get(to, {})
+    try:
+        report = sync(to, ledger, os.path.abspath(target_db), project_dir=project_dir, dry_run=dry_run,
+                      config=options if isinstance(options, dict) else {},
+                      progress=lambda total: progress_for(f"Syncing {to}", total, force=force_progress, quiet=quiet))
+    except TargetLocked as exc:
+        raise HookledgerError(f"{target_db} is locked by another process: {exc}") from exc
+    if not quiet:
+        click.echo(_summary(report))

@@ -1,0 +1,324 @@
+"""`hookledger doctor`: is hookledger still recording this project, and is the ledger healthy?
+
+Claude Code has been seen to rewrite settings.json and drop hooks, a moved checkout leaves
+commands pointing nowhere (exit 127: a hook that silently stops recording), and a ledger can
+grow, lock up or be left behind by a newer version. Each check says what it found and, for a
+problem, the command that fixes it. Doctor only reads the project and the ledger; the latency
+sample runs a real hook against a throwaway ledger in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from hookledger.hotpath import config, paths, spool
+
+from hookledger.faces import install
+from hookledger.hotpath.events import EVENTS
+from hookledger.knowledge.percentiles import percentile
+from hookledger.hotpath.timeutil import utc_now
+
+MIN_PYTHON = (3, 10)  # pyproject's requires-python
+SAMPLE_RUNS = 3  # timed runs, after one that creates the throwaway ledger
+SLOW_WALL_MS = 200  # spawn to exit; about 35 ms is normal (README), a login shell or wrapper costs far more
+SLOW_IN_HOOK_P95_MS = 1000  # recorded duration_ms: hooks this slow come close to their deadlines
+RECENT_RUNS = 1000  # recent hook_events rows the recorded figures are taken from
+SETTINGS_FILES = ("settings.json", "settings.local.json")
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok, warn, fail
+    detail: str
+    fix: str | None = None
+
+
+def _q(path: str) -> str:
+    return shlex.quote(path)
+
+
+# -- hooks registered in the project's settings
+
+
+def _settings(project: str) -> tuple[dict[str, dict[str, Any]], list[Check]]:
+    """Each readable settings file of the project, and a failed check for each unreadable one."""
+    found, problems = {}, []
+    for name in SETTINGS_FILES:
+        path = os.path.join(project, ".claude", name)
+        try:
+            found[name] = install.read_settings(path)
+        except install.SettingsError as exc:
+            problems.append(Check("settings", "fail", str(exc), f"fix the JSON in {path}, then: hookledger install {_q(project)}"))
+    return found, problems
+
+
+def check_hooks(project: str) -> list[Check]:
+    """Every event registered with our marker, each command pointing at files that exist,
+    and nothing that turns hooks off."""
+    settings, checks = _settings(project)
+    reinstall = f"hookledger install {_q(project)}"
+    commands: dict[str, set[str]] = {}
+    for data in settings.values():
+        for event, registered in install.ours_in(data).items():
+            commands.setdefault(event, set()).update(registered)
+    missing = [e for e in EVENTS if e not in commands]
+    if len(missing) == len(EVENTS):
+        checks.append(Check("hooks registered", "fail", f"no hookledger hooks in {project}/.claude/settings.json:"
+                            " nothing is being recorded (Claude Code may have rewritten the file)", reinstall))
+    elif missing:
+        checks.append(Check("hooks registered", "fail", f"{len(missing)} of {len(EVENTS)} events are not registered:"
+                            f" {', '.join(missing)}", reinstall))
+    else:
+        checks.append(Check("hooks registered", "ok", f"all {len(EVENTS)} events registered"))
+    broken = sorted({f"{w} ({e})" for e, cmds in commands.items() for c in cmds for w in _missing_files(c)})
+    if broken:
+        checks.append(Check("hook commands", "fail", "registered commands point at missing files (the hook exits 127"
+                            f" and records nothing): {'; '.join(broken[:4])}", reinstall))
+    doubled = sorted(e for e, cmds in commands.items() if len(cmds) > 1)
+    if doubled:
+        checks.append(Check("hook commands", "warn", f"{', '.join(doubled)} registered with different commands, so"
+                            " each event is recorded twice", f"remove the stale hookledger entries from"
+                            f" {project}/.claude/settings.local.json, then: {reinstall}"))
+    for name, data in settings.items():
+        if data.get("disableAllHooks") is True:
+            checks.append(Check("hooks enabled", "fail", f".claude/{name} sets disableAllHooks: no hook runs",
+                                f"remove \"disableAllHooks\" from {project}/.claude/{name}"))
+    if os.environ.get("HOOKLEDGER_OFF") == "1":
+        checks.append(Check("hooks enabled", "warn", "HOOKLEDGER_OFF=1 is set here: hooks started from this"
+                            " environment record nothing", "unset HOOKLEDGER_OFF"))
+    return checks
+
+
+def _missing_files(command: str) -> list[str]:
+    """The interpreter and script of a registered command that do not exist."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return [command]
+    words = words[: words.index("#")] if "#" in words else words
+    return [w for w in words[:2] if os.path.isabs(w) and not os.path.exists(w)]
+
+
+# -- the ledger
+
+
+def check_ledger(project: str, db: str) -> list[Check]:
+    """Integrity, schema version, journal mode, permissions, size and age against retention."""
+    from hookledger.store.version import SCHEMA_VERSION
+
+    if not os.path.exists(db):
+        return [Check("ledger", "ok", f"{db} not created yet (the first hook run creates it)")]
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        integrity = [r[0] for r in conn.execute("PRAGMA integrity_check(5)")]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    except sqlite3.Error as exc:
+        return [Check("ledger", "fail", f"cannot read {db}: {exc}", _recover(db))]
+    checks = []
+    if integrity == ["ok"]:
+        checks.append(Check("ledger integrity", "ok", "PRAGMA integrity_check: ok"))
+    else:
+        checks.append(Check("ledger integrity", "fail", "PRAGMA integrity_check: " + "; ".join(integrity), _recover(db)))
+    if version == SCHEMA_VERSION:
+        checks.append(Check("schema version", "ok", f"{version}, as this hookledger expects"))
+    elif version < SCHEMA_VERSION:
+        checks.append(Check("schema version", "warn", f"{version}, this hookledger has {SCHEMA_VERSION}"
+                            " (the next hook run upgrades it)", f"hookledger status --db {_q(db)}"))
+    else:
+        checks.append(Check("schema version", "fail", f"{version}: written by a newer hookledger (this one knows"
+                            f" {SCHEMA_VERSION}); the hooks may be running an older install",
+                            f"./install.sh {_q(project)}   (from an up-to-date checkout)"))
+    if str(mode).lower() != "wal":
+        checks.append(Check("journal mode", "warn", f"{mode}, not WAL: parallel hooks will wait on each other",
+                            f"sqlite3 {_q(db)} 'PRAGMA journal_mode = WAL'"))
+    if os.stat(db).st_mode & 0o077:
+        checks.append(Check("ledger permissions", "warn", f"{oct(os.stat(db).st_mode & 0o777)}: readable by other"
+                            " users (it holds commands and prompts)", f"chmod 600 {_q(db)}*"))
+    checks += _retention(project, db, conn)
+    conn.close()
+    return checks
+
+
+def _recover(db: str) -> str:
+    return (f"mv {_q(db)} {_q(db + '.corrupt')} && sqlite3 {_q(db + '.corrupt')} .recover | sqlite3 {_q(db)}"
+            "   (hooks spool their events meanwhile)")
+
+
+def _retention(project: str, db: str, conn: sqlite3.Connection) -> list[Check]:
+    from hookledger.faces import retention
+    from hookledger.faces.inspect.format import human_size
+
+    policy = retention.policy_from_config(config.load(project))
+    size, checks = retention.file_bytes(db), []
+    prune = f"hookledger prune --db {_q(db)}"
+    if policy.max_bytes is not None and size > policy.max_bytes:
+        checks.append(Check("ledger size", "warn", f"{human_size(size)}, over retention.max_mb"
+                            f" ({human_size(policy.max_bytes)})", prune))
+    else:
+        checks.append(Check("ledger size", "ok", human_size(size)))
+    if policy.older_than_days is not None:
+        cutoff = utc_now(time.time() - policy.older_than_days * retention.DAY_S)
+        old = len(retention.expirable_sessions(conn, cutoff))
+        if old:
+            checks.append(Check("retention", "warn", f"{old} session(s) older than retention.days"
+                                f" ({policy.older_than_days:g})", prune))
+    return checks
+
+
+def check_spool(db: str) -> list[Check]:
+    """Events that could not be written wait in the spool until a hook (or status) replays them."""
+    pending = spool.pending(db)
+    set_aside = spool.unreadable_dirs(db)
+    unreadable = sum(len(os.listdir(d)) for d in set_aside)
+    checks = []
+    if pending:
+        age = time.time() - min((os.path.getmtime(p) for p in pending if os.path.exists(p)), default=time.time())
+        checks.append(Check("spool backlog", "warn", f"{len(pending)} event(s) waiting, the oldest for {age / 60:.0f} min"
+                            " (the ledger was locked or unwritable)", f"hookledger status --replay-spool --db {_q(db)}"))
+    else:
+        checks.append(Check("spool backlog", "ok", "empty"))
+    if unreadable:
+        checks.append(Check("spool", "warn", f"{unreadable} unreadable spool file(s) set aside",
+                            f"inspect, then delete: {' '.join(_q(d) for d in set_aside)}"))
+    return checks
+
+
+# -- Python and latency
+
+
+def _hook_command(project: str, scratch: str) -> tuple[list[str], str]:
+    """The PreToolUse hook as the project registered it (run through sh, as Claude Code does),
+    else the checkout's or installed hook with this interpreter."""
+    settings, _ = _settings(project)
+    for data in settings.values():
+        registered = install.ours_in(data).get("PreToolUse")
+        if registered:
+            return ["sh", "-c", registered[0]], "the registered PreToolUse hook"
+    from hookledger.faces.demo import hooks_dir_for_demo
+    from hookledger.faces.hookscripts import filename
+
+    return [sys.executable, os.path.join(hooks_dir_for_demo(scratch), filename("PreToolUse"))], \
+        "the PreToolUse hook (not registered: run from this install)"
+
+
+def check_python(project: str) -> list[Check]:
+    """The interpreter the hooks run with, and this one."""
+    checks = []
+    ours = ".".join(map(str, sys.version_info[:3]))
+    ok = sys.version_info[:2] >= MIN_PYTHON
+    checks.append(Check("python", "ok" if ok else "fail", f"{ours} ({sys.executable})",
+                        None if ok else "install Python >= 3.10 and run ./install.sh again"))
+    settings, _ = _settings(project)
+    interpreters = {shlex.split(c)[0] for data in settings.values() for cmds in install.ours_in(data).values()
+                    for c in cmds if not _missing_files(c)}
+    for python in sorted(interpreters - {sys.executable}):
+        try:
+            out = subprocess.run([python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+                                 capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError) as exc:
+            out = f"does not run: {exc}"
+        good = out[:1].isdigit() and tuple(int(p) for p in out.split(".")[:2]) >= MIN_PYTHON
+        checks.append(Check("hook python", "ok" if good else "fail", f"{out} ({python})",
+                            None if good else f"hookledger install {_q(project)}"))
+    return checks
+
+
+def sample_latency(project: str, runs: int = SAMPLE_RUNS) -> Check:
+    """Run the PreToolUse hook for real against a throwaway ledger and time it (spawn to exit)."""
+    with tempfile.TemporaryDirectory(prefix="hookledger-doctor-") as scratch:
+        argv, what = _hook_command(project, scratch)
+        db = os.path.join(scratch, paths.DB_NAME)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "HOOKLEDGER"))}
+        env.update(CLAUDE_PROJECT_DIR=scratch, HOOKLEDGER_DB=db, HOOKLEDGER_HOME=os.path.join(scratch, "home"))
+        session = f"hookledger-doctor-{uuid.uuid4()}"
+        walls = []
+        for n in range(runs + 1):  # the first run creates the ledger (migrations): not timed
+            payload = {"session_id": session, "transcript_path": os.path.join(scratch, "t.jsonl"), "cwd": scratch,
+                       "hook_event_name": "PreToolUse", "tool_name": "Read", "tool_use_id": f"toolu_doctor_{n}",
+                       "tool_input": {"file_path": os.path.join(scratch, "README.md")}}
+            started = time.perf_counter()
+            try:
+                proc = subprocess.run(argv, input=json.dumps(payload).encode() + b"\n", capture_output=True,
+                                      env=env, cwd=scratch, timeout=60)
+            except (OSError, subprocess.SubprocessError) as exc:
+                return Check("latency sample", "fail", f"{what} did not run: {exc}", f"hookledger install {_q(project)}")
+            if n:
+                walls.append((time.perf_counter() - started) * 1000)
+            if proc.returncode != 0 or proc.stderr.strip():
+                first = (proc.stderr.decode(errors="replace").strip().splitlines() or [""])[0]
+                return Check("latency sample", "fail", f"{what} exited {proc.returncode}: {first[:200]}",
+                             f"hookledger install {_q(project)}")
+        recorded = _count_rows(db, session)
+    median = percentile(walls, 50) or 0.0
+    if recorded != runs + 1:
+        return Check("latency sample", "fail", f"{what} ran but recorded {recorded} of {runs + 1} events",
+                     f"hookledger install {_q(project)}")
+    detail = f"{what}: {median:.0f} ms spawn to exit (median of {runs})"
+    if median > SLOW_WALL_MS:
+        return Check("latency sample", "warn", detail + f", slower than {SLOW_WALL_MS} ms", "./dev bench   (in the"
+                     " checkout: compare with a bare interpreter start; a login shell or a python wrapper is the usual cause)")
+    return Check("latency sample", "ok", detail)
+
+
+def _count_rows(db: str, session: str) -> int:
+    try:
+        conn = sqlite3.connect(db)
+        try:
+            return conn.execute("SELECT count(*) FROM hook_events WHERE session_id = ? AND outcome = 'ok'",
+                                (session,)).fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def check_recorded_runs(db: str) -> list[Check]:
+    """The latest RECENT_RUNS hook runs: time inside the hook, and runs that went wrong."""
+    if not os.path.exists(db):
+        return []
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        recent = conn.execute("SELECT duration_ms, outcome, error, timestamp FROM hook_events"
+                              " ORDER BY id DESC LIMIT ?", (RECENT_RUNS,)).fetchall()
+        conn.close()
+    except sqlite3.Error:
+        return []  # check_ledger reports an unreadable ledger
+    if not recent:
+        return [Check("recorded runs", "ok", "no hook runs recorded yet")]
+    durations = [r[0] for r in recent if r[0] is not None]
+    p95 = percentile(durations, 95) or 0
+    checks = [Check("recorded runs", "ok" if p95 <= SLOW_IN_HOOK_P95_MS else "warn",
+                    f"last {len(recent)} runs: p95 {p95} ms inside the hook, latest at {recent[0][3]} UTC",
+                    None if p95 <= SLOW_IN_HOOK_P95_MS else f"hookledger stats --db {_q(db)}   (find the slow event)")]
+    failed = [r for r in recent if r[1] == "error"]
+    if failed:
+        deadline = sum(1 for r in failed if (r[2] or "").startswith("hook gave up"))
+        checks.append(Check("hook errors", "warn", f"{len(failed)} of the last {len(recent)} runs failed inside"
+                            f" hookledger ({deadline} at the deadline); their events were recorded",
+                            f"hookledger timeline --db {_q(db)} --kind hook_error   (each run's error is recorded;"
+                            " v_hook_problems lists them all)"))
+    return checks
+
+
+def run(project: str, db: str, *, sample: bool = True) -> list[Check]:
+    """Every check, in the order a person would look."""
+    checks = check_hooks(project) + check_ledger(project, db) + check_spool(db) + check_python(project)
+    if sample:
+        checks.append(sample_latency(project))
+    return checks + check_recorded_runs(db)
+
+
+def as_json(checks: list[Check]) -> dict[str, Any]:
+    return {"ok": all(c.status == "ok" for c in checks), "checks": [asdict(c) for c in checks]}

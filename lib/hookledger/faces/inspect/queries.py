@@ -1,0 +1,139 @@
+"""Queries over the ledger and its m006 views, returning plain dicts (the CLI prints them).
+
+Every function takes an open sqlite3 connection on a migrated ledger and only reads.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import Any
+
+from hookledger.hotpath import spool
+from hookledger.store.version import SCHEMA_VERSION
+
+
+class UnknownSession(LookupError):
+    """No session (or more than one) matches the id or prefix given."""
+
+
+def fetch(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def scalar(conn: sqlite3.Connection, sql: str, params: Any = ()) -> Any:
+    row = conn.execute(sql, params).fetchone()
+    return row[0] if row else None
+
+
+def resolve_session(conn: sqlite3.Connection, wanted: str | None) -> str:
+    """The full id of the session `wanted` names (an id or a unique prefix, as the tables
+    print them); the most recently started session when `wanted` is None."""
+    if not wanted:
+        found = scalar(conn, "SELECT session_id FROM sessions ORDER BY started_at DESC, rowid DESC LIMIT 1")
+        if found is None:
+            raise UnknownSession("no sessions recorded yet")
+        return found
+    matches = [r[0] for r in conn.execute(
+        "SELECT session_id FROM sessions WHERE session_id = ? OR substr(session_id, 1, ?) = ? LIMIT 3",
+        (wanted, len(wanted), wanted))]
+    if wanted in matches:
+        return wanted
+    if len(matches) == 1:
+        return matches[0]
+    raise UnknownSession(f"no session matches {wanted!r}" if not matches
+                         else f"{wanted!r} matches several sessions; give more of the id")
+
+
+def file_size(path: str) -> int:
+    """Bytes on disk of the database with its WAL and shared-memory files."""
+    return sum(os.path.getsize(p) for p in (path, path + "-wal", path + "-shm") if os.path.exists(p))
+
+
+def status(conn: sqlite3.Connection, db_path: str) -> dict[str, Any]:
+    """One look at the ledger: where, how big, which schema, what it holds, what is waiting."""
+    version = scalar(conn, "PRAGMA user_version")
+    return {
+        "ledger": db_path,
+        "size_bytes": file_size(db_path),
+        "schema_version": version,
+        "code_schema_version": SCHEMA_VERSION,
+        "sessions": scalar(conn, "SELECT count(*) FROM sessions"),
+        "active_sessions": scalar(conn, "SELECT count(*) FROM sessions WHERE status = 'active'"),
+        "events": scalar(conn, "SELECT count(*) FROM hook_events"),
+        "live_agents": scalar(conn, "SELECT count(*) FROM v_live_agents"),
+        "open_errors": scalar(conn, "SELECT count(*) FROM v_open_errors"),
+        "spool_backlog": len(spool.pending(db_path)),
+        "last_event_at": scalar(conn, "SELECT max(timestamp) FROM hook_events"),
+    }
+
+
+def sessions(conn: sqlite3.Connection, limit: int | None = None) -> list[dict[str, Any]]:
+    """Sessions, newest first, with their counts (v_sessions)."""
+    return fetch(conn, "SELECT session_id, status, started_at, ended_at, duration_s, end_reason, source, model,"
+                 " events, tool_calls, subagents, files_changed, errors, open_errors, compactions FROM v_sessions"
+                 " ORDER BY started_at DESC LIMIT ?", (-1 if limit is None else limit,))
+
+
+def timeline(conn: sqlite3.Connection, session_id: str, kinds: list[str] | None = None) -> list[dict[str, Any]]:
+    """The session's moments in order (v_session_timeline), optionally only some kinds."""
+    sql = ("SELECT at, agent_id, kind, event, tool_name, detail, duration_ms, outcome, source_table, source_id"
+           " FROM v_session_timeline WHERE session_id = ?")
+    params: list[Any] = [session_id]
+    if kinds:
+        sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+        params += kinds
+    # Within one millisecond: the hook run first, then what it recorded.
+    return fetch(conn, sql + " ORDER BY at, source_table = 'hook_events' DESC, source_id", params)
+
+
+def latency_by_event(conn: sqlite3.Connection, session_id: str | None = None) -> list[dict[str, Any]]:
+    """Per event: runs, p50/p95/max duration_ms (nearest rank), handler errors
+    (v_hook_latency, or v_hook_latency_by_session for one session)."""
+    columns = "event, runs, p50_ms, p95_ms, max_ms, avg_ms, errors"
+    if session_id:
+        return fetch(conn, f"SELECT {columns} FROM v_hook_latency_by_session WHERE session_id = ? ORDER BY event",
+                     (session_id,))
+    return fetch(conn, f"SELECT {columns} FROM v_hook_latency ORDER BY event")
+
+
+def slowest_runs(conn: sqlite3.Connection, session_id: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
+    """The slowest hook runs: when, which event and tool, how long, how it ended."""
+    where, params = ("WHERE session_id = ?", [session_id]) if session_id else ("", [])
+    return fetch(conn, "SELECT id, timestamp, session_id, event_type AS event, tool_name, duration_ms, outcome"
+                 f" FROM hook_events {where} ORDER BY duration_ms DESC, id LIMIT ?", [*params, limit])
+
+
+def session_row(conn: sqlite3.Connection, session_id: str) -> dict[str, Any]:
+    rows = fetch(conn, "SELECT * FROM v_sessions WHERE session_id = ?", (session_id,))
+    return rows[0] if rows else {"session_id": session_id}
+
+
+def session_agents(conn: sqlite3.Connection, session_id: str) -> list[dict[str, Any]]:
+    """The session's registered agents, main thread first, then by spawn time. An agent id
+    seen only on events (the SubagentStop a compaction fires, a stray id) is no agent of its
+    own: callers put those moments on the main thread's lane."""
+    main = f"main:{session_id}"
+    found = fetch(conn, "SELECT id AS agent_id, agent_type, task_description, status, spawn_time, end_time,"
+                  " last_event_at, unattributed, files_changed FROM agent_registry WHERE session_id = ?"
+                  " ORDER BY id != ?, spawn_time, id", (session_id, main))
+    if not any(a["agent_id"] == main for a in found):
+        found.insert(0, {"agent_id": main, "agent_type": "main", "task_description": None, "status": None,
+                         "spawn_time": None, "end_time": None, "last_event_at": None, "unattributed": 0,
+                         "files_changed": None})
+    return found
+
+
+def session_files(conn: sqlite3.Connection, session_id: str) -> list[dict[str, Any]]:
+    """Files the session changed (v_file_activity), most recently changed first."""
+    return fetch(conn, "SELECT file_path, changes, failed, agents, agent_ids, operations, shared_writes,"
+                 " first_at, last_at FROM v_file_activity WHERE session_id = ? ORDER BY last_at DESC",
+                 (session_id,))
+
+
+def session_metrics(conn: sqlite3.Connection, session_id: str) -> dict[str, Any]:
+    """The session's summary metrics (key -> value), when the metrics handler recorded them."""
+    return {r["key"]: r["value"] for r in fetch(
+        conn, "SELECT key, value FROM session_metrics WHERE session_id = ? AND event_type = 'summary'", (session_id,))}

@@ -1,0 +1,369 @@
+"""The hook process: read stdin, record the event, answer, never break Claude Code.
+
+Every run ends in exactly one `hook_events` row, written in the same BEGIN IMMEDIATE
+transaction as the handlers' effects. When the ledger cannot take it (locked past the
+budget, read-only, unreachable) the event is spooled and a later run replays it. Bad input
+and internal errors exit 0 with one line on stderr; only deliberate policy exits 2.
+
+The runtime knows nothing of what handlers do: the caller passes the policy, an object with
+`handlers_for(event)`, `preparers_for(event)` and `Context` (the `hookledger.handlers` package,
+whose `run(event)` is what hooks/<event>.py calls).
+
+Hot path: stdlib only (json, sqlite3, os, time); see benchmarks/hook_latency.py.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+import time
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~3 ms)
+
+from hookledger.hotpath import audit, paths, payload, spool
+from hookledger.hotpath.decisions import Decision, Output, emit, merge
+from hookledger.hotpath.events import Event, snake
+from hookledger.store.conn import LedgerUnavailable, busy_ms_from_env, connect, write_txn
+from hookledger.hotpath.timeutil import utc_now
+
+if TYPE_CHECKING:
+    from typing import Any
+
+# SessionEnd hooks share a 1.5 s budget in Claude Code; everything else has far more.
+HARD_DEADLINE_S = {"SessionEnd": 1.2}
+DEFAULT_DEADLINE_S = 8.0
+# prepare_<event> steps (e.g. the TaskCompleted gate's checks) run under their own, longer
+# watchdog: inside TaskCompleted's installed 600 s hook timeout; they bound themselves below it.
+PREPARE_DEADLINE_S = 570.0
+SESSION_END_BUSY_MS = 400
+REPLAY_BUDGET_S = 0.25
+HUGE_INPUT = 4 << 20  # inputs this large are recorded, and noted in the debug log
+
+
+def new_uid(wall: float) -> str:
+    """Sortable, unique per run: hex nanoseconds, pid, random."""
+    return f"{int(wall * 1e9):016x}-{os.getpid():x}-{os.urandom(4).hex()}"
+
+
+class Run:
+    """One hook invocation's state, shared by the normal path, the spool and the watchdog."""
+
+    def __init__(self, event: str, policy: Any, started: float, wall: float) -> None:
+        self.event = event
+        self.policy = policy
+        self.dispatcher = snake(event)
+        self.started = started
+        self.uid = new_uid(wall)
+        self.now = utc_now(wall)
+        self.data: dict[str, Any] | None = None
+        self.raw = b""
+        self.db = ""
+        self.project = ""
+        self.outcome = "ok"
+        self.error: str | None = None
+        self.summary = ""
+        self.done = False
+        self.deadline = DEFAULT_DEADLINE_S
+        self.watchdog = False  # True once _arm_watchdog installed the SIGALRM handler
+        self.config: dict[str, Any] | None = None  # loaded by _prepare when a prepare step needs it
+        self.prepared: dict[str, Any] = {}
+        self.prepare_failures: list[tuple[str, Exception]] = []
+
+    def elapsed_ms(self) -> int:
+        return int((time.perf_counter() - self.started) * 1000)
+
+    def audit_row(self, out: Output) -> dict[str, Any]:
+        ev = Event(self.event, self.data or {})
+        return {
+            "event_uid": self.uid,
+            "session_id": ev.session_id or os.environ.get("CLAUDE_CODE_SESSION_ID"),
+            "timestamp": self.now,
+            "event_type": self.event,
+            "dispatcher": self.dispatcher,
+            "payload_summary": self.summary,
+            "exit_code": out.exit_code,
+            "duration_ms": self.elapsed_ms(),
+            "agent_id": ev.agent_id,
+            "tool_name": ev.tool_name,
+            "tool_use_id": ev.tool_use_id,
+            "outcome": self.outcome,
+            "error": self.error,
+        }
+
+    def spool_record(self, out: Output) -> dict[str, Any]:
+        return {
+            "event_uid": self.uid,
+            "event": self.event,
+            "received_at": self.now,
+            "project_dir": self.project,
+            "process": self.outcome == "ok" and self.data is not None,
+            "payload": self.data if self.outcome == "ok" else None,
+            # what prepare steps found (e.g. the gate's check results): the replay records them
+            # instead of running slow checks again long after the event
+            "prepared": self.prepared,
+            "audit": self.audit_row(out),
+        }
+
+
+# SQLite errors that mean "cannot write now" (spool the event), as opposed to a handler bug.
+_UNAVAILABLE_WORDS = ("locked", "busy", "readonly", "read-only", "disk", "i/o", "full", "unable to open")
+
+
+def _ledger_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and any(w in str(exc).lower() for w in _UNAVAILABLE_WORDS)
+
+
+def run_handlers(conn: sqlite3.Connection, policy: Any, ctx_args: dict[str, Any]) -> tuple[Decision | None, list[tuple[str, Exception]]]:
+    """Run the event's handlers in the caller's write transaction, each in its own savepoint:
+    one that raises is rolled back alone and reported, the others' effects and answers stand."""
+    ctx = policy.Context(conn=conn, **ctx_args)
+    answers: list[Decision] = []
+    failures: list[tuple[str, Exception]] = []
+    for handler in policy.handlers_for(ctx.event.name):
+        conn.execute("SAVEPOINT handler")
+        try:
+            answer = handler(ctx)
+        except Exception as exc:
+            conn.execute("ROLLBACK TO handler")
+            conn.execute("RELEASE handler")
+            if _ledger_unavailable(exc):
+                raise  # the caller spools the event
+            failures.append((handler.__module__.rsplit(".", 1)[-1], exc))
+            continue
+        conn.execute("RELEASE handler")
+        if answer is not None:
+            answers.append(answer)
+    return (merge(answers) if answers else None), failures
+
+
+def _describe_failures(failures: list[tuple[str, Exception]]) -> str:
+    import traceback  # only when something went wrong (~5 ms)
+
+    return "\n".join(
+        f"[{module}] " + "".join(traceback.format_exception_only(type(exc), exc)).strip() + "\n"
+        + "".join(traceback.format_tb(exc.__traceback__)[-3:])
+        for module, exc in failures
+    )
+
+
+def _apply(conn: sqlite3.Connection, run: Run, *, replay: bool) -> Output:
+    """Handlers then the audit row, in the caller's transaction. A handler that raises is
+    rolled back to its savepoint and recorded as an error; the event still gets its row."""
+    if run.outcome != "ok" or run.data is None:
+        return Output()
+    decision, failures = run_handlers(
+        conn, run.policy, {"event": Event(run.event, run.data), "now": run.now, "project_dir": run.project,
+               "db_path": run.db, "replay": replay, "_config": run.config, "prepared": run.prepared}
+    )
+    failures = run.prepare_failures + failures
+    out = Output() if replay else emit(run.event, decision)
+    if failures:
+        module, exc = failures[0]
+        run.outcome, run.error = "error", _describe_failures(failures)
+        out.stderr = (f"hookledger {run.event}: internal error in {module} ({type(exc).__name__}: {exc}); "
+                      "event recorded, Claude Code unaffected\n")
+    elif out.exit_code == 2 or (decision is not None and decision.permission == "deny" and out.stdout):
+        run.outcome = "blocked"  # exit 2, or a PreToolUse deny: the call does not go ahead
+    elif out.stdout:
+        run.outcome = "answered"
+    return out
+
+
+def replay_spool(conn: sqlite3.Connection, db: str, policy: Any, budget_s: float = REPLAY_BUDGET_S) -> int:
+    """Record spooled events (oldest first) until the spool is empty or the budget is spent."""
+    files = spool.pending(db)
+    if not files:
+        return 0
+    deadline = time.monotonic() + budget_s
+    done = 0
+    for path in files:
+        if time.monotonic() > deadline:
+            break
+        record = spool.read(path)
+        if record is None:
+            continue
+        try:
+            with write_txn(conn):
+                if not audit.already_recorded(conn, record["event_uid"]):
+                    _replay_one(conn, db, policy, record)
+        except sqlite3.OperationalError:
+            break  # still locked or read-only: leave the rest for a later run
+        spool.discard(path)
+        done += 1
+    spool.sweep_tmp(db)
+    return done
+
+
+def _replay_one(conn: sqlite3.Connection, db: str, policy: Any, record: dict[str, Any]) -> None:
+    row = dict(record["audit"])
+    run = Run(record["event"], policy, time.perf_counter(), time.time())
+    run.uid, run.now, run.db = record["event_uid"], record["received_at"], db
+    run.project = record.get("project_dir") or os.path.dirname(os.path.abspath(db))
+    run.data = record.get("payload")
+    prepared = record.get("prepared")
+    run.prepared = prepared if isinstance(prepared, dict) else {}
+    if record.get("process") and isinstance(run.data, dict):
+        _apply(conn, run, replay=True)
+        if run.outcome == "error":  # the handlers failed on replay: record why
+            row["outcome"], row["error"] = "error", run.error
+    audit.record(conn, {**row, "replayed": 1})
+
+
+def _spool(run: Run, out: Output, why: str) -> Output:
+    try:
+        where = spool.write(run.db or paths.db_path(), run.spool_record(out))
+        note = f"hookledger {run.event}: ledger unavailable ({why}); event spooled to {where}\n"
+    except OSError as exc:
+        note = f"hookledger {run.event}: ledger unavailable ({why}) and spool failed ({exc}); event lost\n"
+    return Output(exit_code=out.exit_code, stdout=out.stdout, stderr=out.stderr or note)
+
+
+def _deadline(event: str) -> float:
+    deadline = HARD_DEADLINE_S.get(event, DEFAULT_DEADLINE_S)
+    try:
+        return float(os.environ.get("HOOKLEDGER_DEADLINE_S", deadline))
+    except ValueError:
+        return deadline
+
+
+def _set_watchdog(run: Run, seconds: float) -> None:
+    """(Re)start the armed watchdog's countdown at `seconds`."""
+    run.deadline = seconds
+    if run.watchdog:
+        import _signal
+
+        _signal.setitimer(_signal.ITIMER_REAL, seconds)
+
+
+def _arm_watchdog(run: Run) -> None:
+    """Exit 0 before Claude Code's own timeout would kill us, spooling the event first."""
+    run.deadline = _deadline(run.event)
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        if not run.done:
+            deadline = run.deadline
+            run.outcome, run.error = "error", f"hook gave up after its {deadline:g} s deadline"
+            run.summary = run.summary or audit.summarize_raw(run.raw)
+            out = _spool(run, Output(), f"no answer within {deadline:g} s")
+            sys.stderr.write(out.stderr)
+            sys.stderr.flush()
+            os._exit(0)
+
+    try:  # _signal, not signal: the public module imports enum (~4 ms per hook)
+        import _signal
+    except ImportError:
+        return
+    if hasattr(_signal, "setitimer") and hasattr(_signal, "SIGALRM"):
+        _signal.signal(_signal.SIGALRM, on_alarm)
+        run.watchdog = True
+        _set_watchdog(run, run.deadline)
+
+
+def _prepare(run: Run) -> None:
+    """Run the event's prepare_<event> steps before the write transaction, under their own
+    watchdog; the normal deadline then starts afresh for the ledger work. A step that raises
+    is reported like a failing handler (the handler then finds no prepared result)."""
+    steps = list(run.policy.preparers_for(run.event))
+    if not steps:
+        return
+    from hookledger.hotpath.config import load
+
+    run.config = load(run.project)
+    event = Event(run.event, run.data or {})
+    _set_watchdog(run, PREPARE_DEADLINE_S)
+    try:
+        for module, prepare in steps:
+            try:
+                run.prepared[module] = prepare(event, run.project, run.db, run.config)
+            except Exception as exc:
+                run.prepare_failures.append((module, exc))
+    finally:
+        _set_watchdog(run, _deadline(run.event))
+
+
+def _process(run: Run) -> Output:
+    try:
+        data = payload.decode(run.raw)
+        if payload.has_lone_surrogates(run.raw):
+            data = payload.scrub_surrogates(data)
+        run.data = data if isinstance(data, dict) else None
+        payload.check(data, run.event)
+        run.summary = audit.summarize(data)
+    except payload.BadInput as exc:
+        run.outcome = "bad_input"
+        detail = payload.explain(data, run.event) if run.data is not None else ""
+        run.error = str(exc) + (f" ({detail})" if detail and detail not in str(exc) else "")
+        run.summary = audit.summarize_raw(run.raw)
+    cwd = run.data.get("cwd") if run.data else None
+    run.project = paths.project_dir(cwd if isinstance(cwd, str) else None)
+    run.db = paths.db_path(cwd if isinstance(cwd, str) else None)
+    if run.outcome == "ok" and run.data is not None:
+        _prepare(run)
+
+    busy = busy_ms_from_env(SESSION_END_BUSY_MS if run.event == "SessionEnd" else 2000)
+    out = Output()
+    try:
+        conn = connect(run.db, busy)
+        try:
+            replay_spool(conn, run.db, run.policy)
+            with write_txn(conn):
+                out = _apply(conn, run, replay=False)
+                audit.record(conn, run.audit_row(out))
+        finally:
+            conn.close()
+    except (LedgerUnavailable, sqlite3.OperationalError, sqlite3.DatabaseError, OSError, ImportError) as exc:
+        out = _spool(run, out, f"{type(exc).__name__}: {exc}")
+    if run.outcome == "bad_input":
+        out = Output(stderr=f"hookledger {run.event}: ignored bad input: {run.error}; raw input kept in hook_events\n")
+    elif len(run.raw) > HUGE_INPUT and not out.stderr:
+        out.stderr = (f"hookledger {run.event}: large input ({len(run.raw) / 1048576:.1f} MB) recorded"
+                      " with its summary capped\n")
+    return out
+
+
+def main(event: str, policy: Any) -> int:
+    """One hook run of `event`, dispatched to `policy`. Returns the exit code; never raises."""
+    if os.environ.get("HOOKLEDGER_OFF"):
+        return 0
+    started, wall = time.perf_counter(), time.time()
+    run = Run(event, policy, started, wall)
+    try:
+        _arm_watchdog(run)
+        stdin = sys.stdin.buffer if sys.stdin is not None else None
+        run.raw = stdin.read() if stdin is not None else b""
+        out = _process(run)
+    except BaseException as exc:  # last resort: Claude Code must never see a traceback
+        out = Output(stderr=f"hookledger {event}: internal error ({type(exc).__name__}: {exc}); Claude Code unaffected\n")
+        try:
+            import traceback
+
+            run.outcome, run.error = "error", traceback.format_exc()[-2000:]
+            out = _spool(run, Output(stderr=out.stderr), "internal error")
+        except BaseException:
+            pass
+    run.done = True
+    try:
+        if out.stdout:
+            sys.stdout.write(out.stdout)
+            sys.stdout.flush()
+        if out.stderr:
+            sys.stderr.write(out.stderr.splitlines()[0][:1000] + "\n" if out.exit_code != 2 else out.stderr)
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # Claude Code closed the pipe (cancelled hook): nothing left to tell
+    return out.exit_code
+
+
+def run(event: str, policy: Any) -> None:
+    """main(), then exit at once with its code (hooks/<event>.py, through handlers.run).
+
+    Skipping the interpreter's teardown (module and object clean-up) saves about 5 ms per
+    hook. Nothing is lost by it: main() has closed the ledger connection, committed or
+    spooled the event, and flushed what it wrote to stdout and stderr."""
+    code = main(event, policy)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    os._exit(code)
