@@ -1,0 +1,70 @@
+"""Write, Edit, a failing and then a passing Bash command in one real Claude Code session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from standin_api import text, tool
+
+CHECK = "python3 -c \"import app; assert app.total([1, 2]) == 3, 'total is wrong'\""
+
+
+def ordered(events: list[tuple], expected: list[tuple]) -> bool:
+    """Is `expected` a subsequence of `events`?"""
+    it = iter(events)
+    return all(any(e == x for e in it) for x in expected)
+
+
+def test_write_edit_failing_and_passing_bash(e2e):
+    app = e2e.path("app.py")
+    e2e.api.script(
+        "basic",
+        [text("Writing app.py."), tool("Write", {"file_path": app, "content": "def total(xs):\n    return sum(xs) + 1\n"})],
+        [tool("Bash", {"command": CHECK, "description": "Check total"})],
+        [tool("Edit", {"file_path": app, "old_string": "sum(xs) + 1", "new_string": "sum(xs)"})],
+        [tool("Bash", {"command": CHECK, "description": "Check total again"})],
+        [text("total() is fixed.")],
+    )
+    run = e2e.run("Fix total() in app.py [[e2e:basic]]")
+    assert run.result.get("result") == "total() is fixed."
+    assert (e2e.project / "app.py").read_text() == "def total(xs):\n    return sum(xs)\n"
+    sid = run.session_id
+
+    # what Claude Code sent to the model: the failure as an error result, the rest as successes
+    turns = e2e.api.turns("basic")
+    assert [t.answered for t in turns] == ["tool_use"] * 4 + ["end_turn"]
+    fail_id, pass_id = turns[1].answer[0]["id"], turns[3].answer[0]["id"]
+    failed = turns[2].tool_results()[fail_id]
+    assert failed.get("is_error") is True and "AssertionError: total is wrong" in str(failed["content"])
+    assert not turns[4].tool_results()[pass_id].get("is_error")
+
+    # every hook ran, in Claude Code's order, for this one session
+    events = e2e.hook_events()
+    assert {e["session_id"] for e in events} == {sid}
+    seen = [(e["event_type"], e["tool_name"]) for e in events]
+    assert ordered(seen, [("SessionStart", None), ("UserPromptSubmit", None),
+                          ("PreToolUse", "Write"), ("PostToolUse", "Write"),
+                          ("PreToolUse", "Bash"), ("PostToolUseFailure", "Bash"),
+                          ("PreToolUse", "Edit"), ("PostToolUse", "Edit"),
+                          ("PreToolUse", "Bash"), ("PostToolUse", "Bash"),
+                          ("Stop", None), ("SessionEnd", None)]), seen
+    e2e.assert_tool_calls_recorded("basic")
+
+    # the session, the main agent and the files it changed
+    session = e2e.rows("SELECT * FROM sessions")
+    assert [(s["session_id"], s["source"], s["status"]) for s in session] == [(sid, "startup", "ended")]
+    assert Path(session[0]["transcript_path"]).is_file()
+    claims = e2e.rows("SELECT file_path, operation, phase, agent_id FROM file_claims ORDER BY id")
+    assert [(c["file_path"], c["operation"], c["phase"]) for c in claims] == [("app.py", "Write", "done"),
+                                                                               ("app.py", "Edit", "done")]
+    assert {c["agent_id"] for c in claims} == {f"main:{sid}"}
+
+    # the failure: one attempt, a test error, fixed by the passing run of the same check
+    errors = e2e.rows("SELECT * FROM error_log")
+    assert len(errors) == 1
+    error = errors[0]
+    assert (error["tool_use_id"], error["tool_name"], error["attempt_number"]) == (fail_id, "Bash", 1)
+    assert error["error_category"] == "test"
+    assert "AssertionError: total is wrong" in error["error_message"]
+    assert not error["error_message"].startswith("Exit code")
+    assert error["resolution"] == "auto_fixed" and error["resolved_at"]
