@@ -7,7 +7,9 @@ import json
 import pytest
 
 from hookledger.knowledge.brief import build, has_substance
-from hookledger.knowledge.error_kinds import categorize, command_category, file_involved, first_lines, same_thing, signature
+from hookledger.knowledge.error_kinds import (categorize, command_category, command_kind, file_involved, first_lines,
+                                              same_thing, signature, telling_line)
+from hookledger.knowledge.script_names import kind, words_of
 from hookledger.knowledge.transcript import read_usage
 
 
@@ -35,6 +37,70 @@ def test_signature_normalises_how_a_check_is_run(command, expected):
 ])
 def test_category_from_command_then_output(command, output, category):
     assert categorize(command, output) == category
+
+
+@pytest.mark.parametrize("command,expected", [
+    # the project's own scripts, by the words of their names
+    ("sh run-tests.sh", ("test", True)), ("bash scripts/test.sh", ("test", True)), ("./run_tests.py", ("test", True)),
+    ("python3 tests/test_api.py", ("test", True)), ("./scripts/typecheck.sh", ("type", True)),
+    ("sh scripts/check-types.sh", ("type", True)), ("./lint.sh --fix", ("lint", True)), ("node build.mjs", ("build", True)),
+    ("bin/check", ("test", False)), ("sh ci.sh", ("test", False)), ("scripts/runSpecs", ("test", True)),
+    ("python manage.py test", ("test", True)), ("pdm run lint", ("lint", True)), ("hatch run test", ("test", True)),
+    # package.json scripts
+    ("npm run test:unit", ("test", True)), ("npm test", ("test", True)), ("yarn lint", ("lint", True)),
+    ("pnpm run check:types", ("type", True)), ("bun run build", ("build", True)), ("npm ci", ("build", True)),
+    ("npm run e2e", ("test", True)), ("npm run verify", ("test", False)),
+    # Makefile / justfile / other task runners' targets
+    ("make test", ("test", True)), ("make -C backend lint", ("lint", True)), ("make -j4 typecheck", ("type", True)),
+    ("make check", ("test", False)), ("make", ("build", True)), ("make CC=clang all", ("build", True)),
+    ("just test", ("test", True)), ("just --justfile ci.just lint", ("lint", True)), ("task build", ("build", True)),
+    ("mise run test", ("test", True)), ("cargo make test", ("test", True)), ("composer run-script test", ("test", True)),
+    ("tox -e lint", ("lint", True)), ("tox", ("test", True)), ("rake spec", ("test", True)),
+    ("node --test", ("test", True)),
+    # not a check: the shell's `test`, a plain program, an app script
+    ("test -f app.py", (None, False)), ("[ -d build ]", (None, False)), ("python app.py", (None, False)),
+    ("sh deploy.sh", (None, False)), ("just", (None, False)),
+])
+def test_command_kind_from_project_scripts_and_targets(command, expected):
+    assert command_kind(command) == expected
+
+
+@pytest.mark.parametrize("output", [
+    "running 3 tests\nFAIL test_app: expected 2, got 3",               # a project's own runner
+    "--- FAIL: TestAdd (0.00s)\nFAIL\nFAIL\texample.com/calc\t0.01s",  # go test
+    " FAIL  src/app.test.js\n  adds\n", "Tests:       1 failed, 4 passed, 5 total",  # jest
+    "TAP version 13\nok 1 - parses\nnot ok 2 - adds\n1..2",               # TAP (node --test, bats, prove)
+    "  4 passing (12ms)\n  1 failing\n", "FAIL: test_add (test_calc.TestCalc)\n----\nFAILED (failures=1)",
+    "5 examples, 2 failures", "3 runs, 3 assertions, 1 failures, 0 errors, 0 skips",
+    "FAILURES!\nTests: 4, Assertions: 6, Failures: 1.", "50% tests passed, 1 tests failed out of 2",
+    "test result: FAILED. 1 passed; 1 failed", "== 1 failed, 3 passed in 0.2s ==",
+])
+def test_test_runner_outputs_say_test(output):
+    assert categorize("sh deploy.sh", output) == "test"
+
+
+def test_strong_names_beat_the_output_weak_names_do_not():
+    lint_out = "src/a.py:1:1: F401 'os' imported but unused"
+    assert categorize("sh scripts/test.sh", lint_out) == "test"
+    assert categorize("bin/check", lint_out) == "lint"
+    assert categorize("bin/check", "Segmentation fault") == "test"
+    assert categorize("sh deploy.sh", "Segmentation fault") == "runtime"
+    assert command_category("bin/check") == "test"
+
+
+def test_script_name_words():
+    assert words_of("scripts/runTests.sh") == ["run", "tests"]
+    assert words_of("test:unit") == ["test", "unit"]
+    assert kind("type_check") == ("type", True) and kind("lint-and-test") == ("lint", True)
+    assert kind("build-and-test") == ("test", True) and kind("deploy") == (None, False)
+
+
+def test_telling_line_picks_the_failure():
+    assert telling_line("Exit code 1\nrunning 1 test\nFAIL test_app: expected fixed") == "FAIL test_app: expected fixed"
+    traceback = 'Traceback (most recent call last):\n  File "a.py", line 1\nKeyError: \'x\''
+    assert telling_line(traceback) == "KeyError: 'x'"
+    assert telling_line("just some text\nmore") == "just some text"
+    assert telling_line("") == "" and len(telling_line("x" * 900)) == 300
 
 
 def test_file_involved_prefers_project_files_over_libraries():

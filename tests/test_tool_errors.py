@@ -113,6 +113,43 @@ def test_bash_nonzero_exit_in_post_tool_use_is_a_failure(project):
     assert len(log) == 1 and log[0]["error_category"] == "build" and "make: ***" in log[0]["error_message"]
 
 
+def test_project_test_script_failure_is_a_test_error_with_its_failing_line(project):
+    """A project's own test script (not a known test runner) failing with its own output
+    format: category test, and the escalation names the failing line, not the first one."""
+    error = "Exit code 1\nrunning 3 tests\nFAIL test_app: expected 2, got 3"
+    answers = [fail(project, n, command="sh run-tests.sh", error=error) for n in (1, 2, 3)]
+    log = errors(project)
+    assert {e["error_category"] for e in log} == {"test"} and [e["attempt_number"] for e in log] == [1, 2, 3]
+    assert "(test error" in answers[2]
+    reason = rows(project, "SELECT reason_failed FROM failed_paths")[0]["reason_failed"]
+    assert reason == "test error, 3 failed attempts: FAIL test_app: expected 2, got 3"
+    succeed(project, "sh run-tests.sh")
+    assert {e["resolution"] for e in errors(project)} == {"auto_fixed"}
+    first_pass = rows(project, "SELECT value FROM session_metrics WHERE key = 'first_passing_test_at'")
+    assert len(first_pass) == 1
+
+
+def test_categories_of_project_scripts_and_runner_outputs_through_the_hooks(project):
+    cases = [  # (command, output after Exit code N, category)
+        ("npm run test:unit", "> app@1.0.0 test:unit\n> node --test\nnot ok 1 - adds", "test"),
+        ("bin/check", "src/app.py:3:1: F401 'os' imported but unused", "lint"),
+        ("bin/check", "1 examples, 1 failure", "test"),
+        ("make -C web typecheck", "make: *** [typecheck] Error 2", "type"),
+        ("just lint", "error: Justfile does not contain recipe `lint`.", "lint"),
+        ("./scripts/deploy.sh", "  2 passing\n  1 failing", "test"),
+        ("./scripts/deploy.sh", "Permission denied", "runtime"),
+    ]
+    for n, (command, output, _) in enumerate(cases):
+        fail(project, n, command=command, error=f"Exit code 1\n{output}")
+    assert [(e["command"], e["error_category"]) for e in errors(project)] == [(c, k) for c, _, k in cases]
+    # A Bash PostToolUse with a non-zero exit in its response is classified the same way.
+    payload = load_fixture("PostToolUse__Bash", project)
+    payload.update(tool_input={"command": "sh scripts/test.sh"}, tool_use_id="toolu_exit_in_response",
+                   tool_response={"stdout": "ok 1\nnot ok 2 - parses", "stderr": "", "exitCode": 1})
+    run_hook("PostToolUse", payload, project)
+    assert errors(project)[-1]["error_category"] == "test"
+
+
 def test_edit_failure_fixed_by_later_edit_of_same_file(project):
     payload = load_fixture("PreToolUse__Edit", project)
     payload.update(hook_event_name="PostToolUseFailure", error="String to replace not found in file.")

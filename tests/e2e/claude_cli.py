@@ -79,7 +79,13 @@ class Run:
 
     @property
     def session_id(self) -> str | None:
-        return next((e.get("session_id") for e in self.events if e.get("session_id")), None)
+        """The session the run worked in (its result's; newer versions report a provisional
+        id on the first events of a resumed run)."""
+        return self.result.get("session_id") or self.init.get("session_id")
+
+    @property
+    def init(self) -> dict[str, Any]:
+        return next((e for e in self.events if e.get("type") == "system" and e.get("subtype") == "init"), {})
 
     @property
     def result(self) -> dict[str, Any]:
@@ -87,8 +93,7 @@ class Run:
 
     @property
     def version(self) -> str | None:
-        init = next((e for e in self.events if e.get("type") == "system" and e.get("subtype") == "init"), {})
-        return init.get("claude_code_version")
+        return self.init.get("claude_code_version")
 
     def hook_responses(self) -> list[dict[str, Any]]:
         """The hook runs Claude Code reported in its output (SessionStart ones, at least)."""

@@ -114,10 +114,12 @@ def _escalate(ctx: Context, sig: str, command: str | None, category: str, file_p
     """Record the failing approach and say what happened, as facts."""
     from hookledger.handlers import failed_paths
 
+    from hookledger.knowledge.error_kinds import telling_line
+
     what = f"`{redact(command).strip()[:300]}`" if command else f"{ctx.event.tool_name} on {file_path or sig}"
-    first_line = message.strip().splitlines()[0][:300] if message.strip() else "no error text"
+    telling = telling_line(message) or "no error text"
     failed_paths.record(ctx.conn, session_id=ctx.session_id, now=ctx.now, approach=f"Running {what} again",
-                        reason=f"{category} error, {attempt} failed attempts: {first_line}", file_path=file_path,
+                        reason=f"{category} error, {attempt} failed attempts: {telling}", file_path=file_path,
                         context=f"recorded by hookledger when the error was {resolution}", signature=sig)
     tried = ctx.conn.execute(
         "SELECT approach, reason_failed FROM failed_paths WHERE still_relevant = 1"

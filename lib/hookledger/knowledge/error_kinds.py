@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache  # already loaded by re
 
+from hookledger.knowledge import script_names
 from hookledger.knowledge.project_paths import normalise
 
 CATEGORIES = ("lint", "type", "test", "build", "runtime")
@@ -30,20 +31,20 @@ _NOISE_FLAGS = {"-q", "-qq", "-v", "-vv", "-vvv", "-s", "--quiet", "--verbose", 
 
 # Programs whose name says what they check, and (program, subcommand) pairs that do.
 _PROGRAMS = {
-    "test": {"pytest", "py.test", "unittest", "nose2", "tox", "nox", "jest", "vitest", "mocha", "ava", "karma",
+    "test": {"pytest", "py.test", "unittest", "nose2", "jest", "vitest", "mocha", "ava", "karma",
              "rspec", "phpunit", "ctest"},
     "type": {"mypy", "pyright", "basedpyright", "pytype", "pyre", "tsc", "vue-tsc", "flow"},
     "lint": {"ruff", "flake8", "pylint", "pycodestyle", "pydocstyle", "pyflakes", "black", "isort", "eslint", "biome",
              "prettier", "stylelint", "shellcheck", "hadolint", "golangci-lint", "golint", "staticcheck", "gofmt",
              "rubocop", "markdownlint", "yamllint", "pre-commit"},
-    "build": {"build", "make", "cmake", "ninja", "gcc", "g++", "clang", "javac", "mvn", "gradle", "gradlew", "webpack",
+    "build": {"build", "cmake", "ninja", "gcc", "g++", "clang", "javac", "mvn", "gradle", "gradlew", "webpack",
               "rollup", "esbuild"},
 }
 _SUBCOMMANDS = {
     ("go", "test"): "test", ("cargo", "test"): "test", ("cargo", "nextest"): "test", ("deno", "test"): "test",
-    ("mix", "test"): "test", ("dotnet", "test"): "test", ("make", "test"): "test", ("make", "check"): "test",
-    ("mvn", "test"): "test", ("gradle", "test"): "test", ("gradlew", "test"): "test", ("ty", "check"): "type",
-    ("cargo", "clippy"): "lint", ("cargo", "fmt"): "lint", ("make", "lint"): "lint", ("go", "vet"): "build",
+    ("mix", "test"): "test", ("dotnet", "test"): "test", ("mvn", "test"): "test", ("gradle", "test"): "test",
+    ("gradlew", "test"): "test", ("node", "--test"): "test", ("ty", "check"): "type", ("cargo", "clippy"): "lint",
+    ("cargo", "fmt"): "lint", ("go", "vet"): "build",
     ("cargo", "build"): "build", ("cargo", "check"): "build", ("cargo", "install"): "build", ("go", "build"): "build",
     ("go", "install"): "build", ("pip", "install"): "build", ("pip3", "install"): "build", ("uv", "sync"): "build",
     ("uv", "pip"): "build", ("uv", "add"): "build", ("uv", "lock"): "build", ("poetry", "install"): "build",
@@ -51,16 +52,29 @@ _SUBCOMMANDS = {
     ("docker", "build"): "build", ("dotnet", "build"): "build", ("vite", "build"): "build",
 }
 _PACKAGE_MANAGERS = {"npm", "yarn", "pnpm", "bun"}
-# package.json script names, by their first word (`test:unit`, `lint-fix`, `build:prod`).
-_SCRIPTS = {"test": "test", "typecheck": "type", "type-check": "type", "types": "type", "tsc": "type",
-            "lint": "lint", "format": "lint", "fmt": "lint", "build": "build", "install": "build", "ci": "build",
-            "i": "build"}
+# Package manager subcommands that are not a script of the project.
+_PM_BUILTINS = {"test": "test", "t": "test", "tst": "test", "install": "build", "i": "build", "ci": "build",
+                "add": "build", "rebuild": "build"}
+# Programs that run a named target of the project (`make lint`, `just test`), with the kind
+# their default target has when none is named or the name says nothing.
+_TASK_RUNNERS = {"make": "build", "gmake": "build", "just": None, "task": None, "rake": None, "invoke": None,
+                 "inv": None, "mage": None, "composer": None, "mise": None, "tox": "test", "nox": "test"}
+# Their options that take the next word as a value (the target comes after).
+_VALUE_FLAGS = {"-C", "-f", "--file", "--makefile", "--directory", "-I", "--include-dir", "-o", "-W", "--justfile",
+                "-d", "--working-directory", "--set", "-t", "--taskfile", "--dir", "-e", "-s", "--sessions",
+                "--envlist"}
+# Programs that run a script file given as their first operand (`sh run-tests.sh`).
+_INTERPRETERS = {"sh", "bash", "zsh", "dash", "ksh", "python", "node", "deno", "bun", "ruby", "perl", "php", "tsx",
+                 "ts-node", "pwsh", "Rscript"}
 # Compiled on first use only (a few ms): most calls reach here only for a failure.
 _OUTPUT_SOURCES = (
     ("type", r"error TS\d{3,5}|: error: .*\[[a-z][a-z-]+\]$|Incompatible types|"
              r"is not assignable to|reportGeneralTypeIssues|Found \d+ errors? in \d+ files?"),
-    ("test", r"^(?:FAILED |ERROR )\S+::|\d+ failed\b|AssertionError|Tests?:\s+\d+ failed|"
-             r"^--- FAIL:|test result: FAILED|FAIL\s+\S+\.(?:test|spec)\."),
+    # pytest, unittest, go, jest/vitest, TAP, mocha, rspec, minitest, phpunit, ctest, cargo, `FAIL name`
+    ("test", r"^(?:FAILED |ERROR )\S+::|\d+ failed\b|AssertionError|^\s*(?:--- )?FAIL\b:?\s+\S|^ERROR: test|"
+             r"^FAILED \((?:failures|errors)=|^not ok \d+|^\s*\d+ failing\b|\d+ examples?, [1-9]\d* failures?|"
+             r"\d+ assertions?, [1-9]\d* failures?|^Tests: \d+, Assertions: \d+, (?:Errors|Failures)|"
+             r"\b[1-9]\d* tests? failed|test result: FAILED"),
     ("lint", r"^\S+:\d+:\d+: [A-Z]{1,3}\d{2,4}\b|\d+ problems? \(\d+ errors?|would reformat|"
              r"Found \d+ errors?\.\s*$|\[\*\] \d+ fixable"),
     ("build", r"^error\[E\d{4}\]|make: \*\*\*|npm ERR!|error: could not compile|BUILD FAILED|"
@@ -94,23 +108,30 @@ def _words(segment: str) -> list[str]:
     return segment.split()
 
 
-def _strip_runner(words: list[str]) -> list[str]:
-    """Drop env assignments, wrappers (`uv run`, `npx`) and `python -m`."""
-    changed = True
+def _unwrap(words: list[str]) -> tuple[list[str], bool]:
+    """Drop env assignments, wrappers (`uv run`, `npx`) and `python -m`; say whether a runner
+    was dropped (`pdm run test` runs the project's script `test`)."""
+    changed, wrapped = True, False
     while words and changed:
         changed = False
         while words and _ENV_ASSIGN.match(words[0]):
             words, changed = words[1:], True
         for runner in _RUNNERS:
             if tuple(words[:len(runner)]) == runner:
-                words, changed = words[len(runner):], True
+                words, changed, wrapped = words[len(runner):], True, True
                 break
         if words and _PYTHON.match(words[0]):
             words = ["python"] + words[1:]
             if len(words) > 2 and words[1] == "-m":
                 words, changed = words[2:], True
+    return words, wrapped
+
+
+def _strip_runner(words: list[str]) -> list[str]:
+    """The program and its arguments: wrappers dropped, `/usr/bin/make` -> `make`."""
+    words, _ = _unwrap(words)
     if words and "/" in words[0] and not words[0].startswith("."):
-        words = [words[0].rsplit("/", 1)[1]] + words[1:]  # /usr/bin/make -> make
+        words = [words[0].rsplit("/", 1)[1]] + words[1:]
     return words
 
 
@@ -140,34 +161,101 @@ def signature(command: str) -> str:
     return " ".join([words[0], *operands, *options])[:300]
 
 
-def command_category(command: str) -> str | None:
-    """The kind of check a command line runs, when evident from the command alone."""
+def _operands(words: list[str]) -> list[str]:
+    """A task runner's operands: options, their values and VAR=value assignments left out."""
+    out, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in _VALUE_FLAGS:
+            skip = True
+        elif not word.startswith("-") and "=" not in word:
+            out.append(word)
+    return out
+
+
+def _package_script(words: list[str]) -> tuple[str | None, bool]:
+    """`npm test`, `npm run test:unit`, `yarn lint`, `pnpm run typecheck`, `bun run build`."""
+    sub = words[1]
+    if sub in ("run", "run-script"):
+        return script_names.kind(words[2]) if len(words) > 2 else (None, False)
+    if sub in _PM_BUILTINS:
+        return _PM_BUILTINS[sub], True
+    return script_names.kind(sub) if words[0] != "npm" else (None, False)
+
+
+def _task_target(program: str, words: list[str]) -> tuple[str | None, bool]:
+    """`make lint`, `just test`, `tox -e lint`: the target's name, else the runner's default."""
+    operands = _operands(words[1:])
+    if program in ("tox", "nox"):  # the environment / session named by -e / -s
+        named = [w for flag, w in zip(words, words[1:]) if flag in ("-e", "--envlist", "-s", "--sessions")]
+        operands = named[0].split(",") if named else []
+    if operands[:1] in (["run"], ["run-script"]):  # `mise run test`, `composer run-script lint`
+        operands = operands[1:]
+    found = script_names.kind(operands[0]) if operands else (None, False)
+    default = _TASK_RUNNERS[program]
+    return found if found[0] else (default, bool(default))
+
+
+def _script(words: list[str], wrapped: bool) -> tuple[str | None, bool]:
+    """A project script run directly (`./run-tests.sh`, `bin/check`), through an interpreter
+    (`sh scripts/test.sh`, `python manage.py test`) or a runner (`pdm run lint`)."""
+    first = words[0]
+    program = first.rsplit("/", 1)[-1]
+    if program in _INTERPRETERS or _PYTHON.match(first):
+        operands = [w for w in words[1:] if not w.startswith("-")]
+        if not operands or not script_names.is_script_path(operands[0]):
+            return None, False
+        found = script_names.kind(operands[0])
+        if not found[0] and len(operands) > 1 and re.match(r"^[\w:-]+$", operands[1]):
+            found = script_names.kind(operands[1])  # a subcommand: `python manage.py test`
+        return found
+    if script_names.is_script_path(first) or wrapped:
+        return script_names.kind(first)
+    return None, False
+
+
+def command_kind(command: str) -> tuple[str | None, bool]:
+    """(category, strong): the kind of check a command line runs, as far as the command says.
+    Weak: only a name such as `check` or `ci` says it is a check of some kind."""
     if not isinstance(command, str) or not command.strip():
-        return None
-    words = _strip_runner(_words(_main_segment(command)))
+        return None, False
+    words, wrapped = _unwrap(_words(_main_segment(command)))
     if not words:
-        return None
-    program = words[0].lstrip("./")
+        return None, False
+    program = words[0].rsplit("/", 1)[-1]
     if program in _PACKAGE_MANAGERS and len(words) > 1:
-        script = words[2] if words[1] in ("run", "run-script") and len(words) > 2 else words[1]
-        return _SCRIPTS.get(re.split(r"[:_-]", script, maxsplit=1)[0]) or _SCRIPTS.get(script)
-    sub = next((w for w in words[1:] if not w.startswith("-")), "")
+        return _package_script(words)
+    sub = next((w for w in words[1:] if not w.startswith("-") or w == "--test"), "")
+    if (program, sub) == ("cargo", "make"):  # cargo-make: a task runner like make
+        words, program = words[1:], "make"
     found = _SUBCOMMANDS.get((program, sub))
     if found:
-        return found
-    return next((category for category, names in _PROGRAMS.items() if program in names), None)
+        return found, True
+    if program in _TASK_RUNNERS:
+        return _task_target(program, words)
+    named = next((category for category, names in _PROGRAMS.items() if program in names), None)
+    if named:
+        return named, True
+    return _script(words, wrapped)
+
+
+def command_category(command: str) -> str | None:
+    """The kind of check a command line runs, when evident from the command alone."""
+    return command_kind(command)[0]
 
 
 def categorize(command: str | None, output: str | None) -> str:
-    """lint, type, test, build or runtime: from the command, else from the error text."""
-    found = command_category(command or "")
-    if found:
+    """lint, type, test, build or runtime: from the command, else from the error text, else
+    from a name that only says "a check" (`bin/check`), else runtime."""
+    found, strong = command_kind(command or "")
+    if found and strong:
         return found
     text = output or ""
     for category, pattern in _output_patterns():
         if pattern.search(text):
             return category
-    return "runtime"
+    return found or "runtime"
 
 
 def _candidates(command: str | None, output: str | None) -> list[str]:
@@ -211,6 +299,23 @@ def first_lines(text: str | None, limit: int = 600) -> str:
     head = body[: limit * 2 // 3].rstrip()
     tail = body[-(limit // 3):].lstrip()
     return f"{head}\n[...]\n{tail}"
+
+
+_EXCEPTION_LINE = re.compile(r"^[\w.]*(?:Error|Exception)\b")
+
+
+def telling_line(text: str | None, limit: int = 300) -> str:
+    """The line of an error output that says most: the first one a known failure format
+    matches (`FAIL test_app: ...`), else the last exception line of a traceback, else the
+    first line. Trimmed to `limit` characters."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    lines = [line for line in lines if not re.match(r"^Exit code \d+$", line)] or lines
+    if not lines:
+        return ""
+    patterns = [pattern for _, pattern in _output_patterns()]
+    best = next((line for line in lines if any(p.search(line) for p in patterns)), None)
+    best = best or next((line for line in reversed(lines) if _EXCEPTION_LINE.match(line)), None) or lines[0]
+    return best[:limit]
 
 
 def exit_code(text: str | None) -> int | None:
