@@ -42,8 +42,32 @@ if [ ! -x "$venv/bin/python" ]; then
   echo "creating virtual environment $venv"
   python3 -m venv "$venv"
 fi
-echo "installing hookledger into $venv"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "$here" 2> >(grep -v "^WARNING: Location" >&2)
+# The package is reinstalled only when this checkout changed since the last install from it
+# (a hash of its sources), so installing into a second project takes a moment, not a build.
+stamp="$venv/.hookledger-source"
+source_id=$(python3 - "$here" <<'PY'
+import hashlib, os, sys
+root, digest = sys.argv[1], hashlib.sha256()
+for top in ("pyproject.toml", "lib"):
+    for folder, dirs, files in sorted(os.walk(os.path.join(root, top))) if top == "lib" else [(root, [], [top])]:
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if not name.endswith(".pyc"):
+                path = os.path.join(folder, name)
+                digest.update(os.path.relpath(path, root).encode() + b"\0")
+                with open(path, "rb") as fh:
+                    digest.update(hashlib.sha256(fh.read()).digest())
+print(digest.hexdigest())
+PY
+)
+if [ -x "$venv/bin/hookledger" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$source_id" ]; then
+  echo "hookledger in $venv is up to date with this checkout"
+else
+  echo "installing hookledger into $venv"
+  rm -f "$stamp"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "$here" 2> >(grep -v "^WARNING: Location" >&2)
+  echo "$source_id" > "$stamp"
+fi
 "$venv/bin/hookledger" install "$project" --python "$venv/bin/python" --hooks-dir "$HOOKLEDGER_HOME/hooks"
 
 bin_dir="$HOME/.local/bin"

@@ -154,6 +154,7 @@ def test_install_sh_end_to_end(project, tmp_path):
     again = subprocess.run(["bash", str(ROOT / "install.sh"), str(project)], capture_output=True, text=True,
                            env=env, timeout=600)
     assert again.returncode == 0 and "nothing changed" in again.stdout
+    assert "is up to date with this checkout" in again.stdout  # the unchanged package is not rebuilt
     removed = subprocess.run(["bash", str(ROOT / "install.sh"), "--uninstall", str(project)],
                              capture_output=True, text=True, env=env)
     assert removed.returncode == 0 and install.registered_events(str(project)) == {}
