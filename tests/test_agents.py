@@ -202,3 +202,20 @@ def test_parallel_agents_of_one_type_end_up_with_their_own_tasks(project):
     assert agent(project, "agent2")["task_description"] == "Second task"
     assert {(r["tool_use_id"], r["agent_id"]) for r in rows(project, "SELECT * FROM agent_spawns")} == \
         {("toolu_first", "agent1"), ("toolu_second", "agent2")}
+
+
+def test_parallel_agents_are_paired_with_their_calls_in_order_at_start(project):
+    """Seen live (Claude Code 2.1.197 and 2.1.332): agents launched together start in the order
+    of their Agent calls. Before any Agent result names them, each must already carry its own
+    call's task (a claim conflict in that window names the holder's task); an earlier call that
+    never started an agent (denied) is left over."""
+    call = load_fixture("PreToolUse__Agent", project)
+    for tid, desc in (("toolu_denied", "Never started"), ("toolu_first", "First task"), ("toolu_second", "Second task")):
+        send("PreToolUse__Agent", project, tool_use_id=tid, tool_input={**call["tool_input"], "description": desc})
+    send("SubagentStart__general-purpose", project, agent_id="agent1")
+    assert agent(project, "agent1")["task_description"] == "Second task"  # the latest call, as far as it knows
+    send("SubagentStart__general-purpose", project, agent_id="agent2")
+    assert agent(project, "agent1")["task_description"] == "First task"
+    assert agent(project, "agent2")["task_description"] == "Second task"
+    assert {(r["tool_use_id"], r["agent_id"]) for r in rows(project, "SELECT * FROM agent_spawns")} == \
+        {("toolu_denied", None), ("toolu_first", "agent1"), ("toolu_second", "agent2")}

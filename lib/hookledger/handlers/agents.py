@@ -4,7 +4,8 @@ Lifecycle: a row appears on SubagentStart, or on the first event carrying an unk
 `agent_id` (marked `unattributed`: Claude Code sometimes reports tool calls under an id that
 never had a SubagentStart). Its task comes from the `Agent` (legacy `Task`) tool call that
 launched it: the call is kept in agent_spawns and matched to the agent by tool_use_id once
-PostToolUse(Agent) names the agentId, or earlier by subagent type and order. Status is
+PostToolUse(Agent) names the agentId, or earlier by subagent type and order (agents launched
+together start in the order of their calls). Status is
 running, then completed (SubagentStop, or the Agent result `completed`) or failed; agents
 silent for `agents.stale_seconds` become `aborted_stale` at SessionEnd or the next
 SessionStart. The SubagentStop that compaction fires (empty agent_type) is not an agent.
@@ -204,17 +205,26 @@ def subagent_start(ctx: Context) -> None:
     ctx.conn.execute(
         "UPDATE agent_registry SET status = 'running', end_time = NULL, unattributed = 0,"
         " agent_type = coalesce(?, agent_type) WHERE id = ?", (ctx.event.agent_type, agent_id))
-    linked = ctx.conn.execute("SELECT tool_use_id FROM agent_registry WHERE id = ?", (agent_id,)).fetchone()
-    if linked and linked[0]:
-        return
-    # Its Agent call: the most recent one of this type in the session not yet matched.
-    spawn = ctx.conn.execute(
-        "SELECT tool_use_id FROM agent_spawns WHERE session_id = ? AND subagent_type = ? AND agent_id IS NULL"
-        " AND status = 'requested' ORDER BY requested_at DESC, rowid DESC LIMIT 1",
-        (ctx.session_id, ctx.event.agent_type or DEFAULT_SUBAGENT_TYPE),
-    ).fetchone()
-    if spawn:
-        _link(ctx, agent_id, spawn[0])
+    _pair_by_order(ctx, ctx.event.agent_type or DEFAULT_SUBAGENT_TYPE)
+
+
+def _pair_by_order(ctx: Context, agent_type: str) -> None:
+    """Until an Agent result names its agent, an agent's call is a guess by order. Agents of one
+    type launched together start in the order of their calls, so the running agents not yet
+    named by a result are paired, in order, with the latest calls of that type not yet
+    answered (a call that never started an agent, e.g. a denied one, is left over at the front)."""
+    since = seconds_before(ctx.now, SPAWN_MATCH_SECONDS)
+    calls = [r[0] for r in ctx.conn.execute(
+        "SELECT tool_use_id FROM agent_spawns WHERE session_id = ? AND subagent_type = ? AND status = 'requested'"
+        " AND requested_at >= ? ORDER BY requested_at, rowid", (ctx.session_id, agent_type, since))]
+    agents = ctx.conn.execute(
+        "SELECT id, tool_use_id FROM agent_registry WHERE session_id = ? AND agent_type = ? AND status = 'running'"
+        " AND unattributed = 0 AND spawn_time >= ? AND (tool_use_id IS NULL OR tool_use_id IN"
+        " (SELECT tool_use_id FROM agent_spawns WHERE session_id = ? AND status = 'requested'))"
+        " ORDER BY spawn_time, rowid", (ctx.session_id, agent_type, since, ctx.session_id)).fetchall()
+    for (agent_id, linked), call in zip(reversed(agents), reversed(calls)):
+        if linked != call:
+            _link(ctx, agent_id, call)
 
 
 def subagent_stop(ctx: Context) -> None:
