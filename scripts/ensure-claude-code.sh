@@ -1,12 +1,12 @@
 #!/bin/sh
 # Install a pinned Claude Code CLI (npm package @anthropic-ai/claude-code) into a cache outside
 # the repository, once, and print the path of its `claude` executable.
-#   scripts/ensure-claude-code.sh [VERSION]     (default: tests/e2e/claude-version.txt)
+#   scripts/ensure-claude-code.sh [VERSION]     (default: PINNED in lib/hookledger/knowledge/claude_code.py)
 # Cache: ${HOOKLEDGER_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hookledger-e2e}/claude-code-VERSION
 # Exits 3 with a one-line reason on stderr when node or npm is missing, 1 when the install fails.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
-version=${1:-$(tr -d ' \n' < "$here/tests/e2e/claude-version.txt")}
+version=${1:-$(sed -n 's/^PINNED = "\(.*\)".*/\1/p' "$here/lib/hookledger/knowledge/claude_code.py")}
 case "$version" in
   *[!0-9.]*|"") echo "ensure-claude-code: not a version: '$version'" >&2; exit 2 ;;
 esac

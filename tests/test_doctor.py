@@ -178,3 +178,27 @@ def test_doctor_before_anything_was_recorded(project):
     assert not (project / ".claude-session.db").exists()  # doctor created nothing
     follow(f"hookledger install {project}")
     assert doctor(project)[0] == 0
+
+
+def test_doctor_reports_the_claude_code_version_that_ran_the_hooks(recorded, tmp_path):
+    """From the transcripts of a recorded ledger; then a newer Claude Code starts a session
+    (its version in the hooks' environment): doctor warns and names the e2e command to try it."""
+    from hookledger.knowledge.claude_code import NEWEST_PASSED
+
+    project = installed_project(recorded, tmp_path)
+    code, report = doctor(project, "--no-sample")
+    [found] = checks(report, "claude code")
+    assert code == 0 and found["status"] == "ok"
+    assert found["detail"].startswith("2.1.197 ran the hooks last") and NEWEST_PASSED in found["detail"]
+    start = load_fixture("SessionStart__startup", project)
+    start["session_id"] = "00000000-newer-claude-code"
+    major = int(NEWEST_PASSED.split(".")[0]) + 1
+    proc = run_hook("SessionStart", start, project, env={"AI_AGENT": f"claude-code_{major}-0-1_harness"})
+    assert proc.returncode == 0, proc.stderr
+    code, report = doctor(project, "--no-sample")
+    [found] = checks(report, "claude code")
+    assert code == 1 and found["status"] == "warn"
+    assert found["detail"].startswith(f"{major}.0.1 ran the hooks last (session 00000000")
+    assert found["fix"] == f"in a hookledger checkout: HOOKLEDGER_E2E_CLAUDE_VERSION={major}.0.1 ./dev e2e"
+    text = hookledger("doctor", "--project", str(project), "--no-sample").stdout
+    assert "WARN  claude code" in text and f"newer than {NEWEST_PASSED}" in text

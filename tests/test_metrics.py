@@ -164,3 +164,22 @@ def test_compactions_counted_from_transcript_boundaries(project):
     stop(project, transcript)
     stop(project, transcript)  # nothing new: still 2
     assert metrics(project)["compactions"] == 2
+
+
+def test_claude_code_version_from_the_environment_then_the_transcript(project):
+    """SessionStart records the version in Claude Code's AI_AGENT variable; reading the
+    transcript (Stop) records the version its records carry. A replay-free, real hook run each."""
+    start = load_fixture("SessionStart__startup", project)
+    start["session_id"] = SID
+    proc = run_hook("SessionStart", start, project, env={"AI_AGENT": "claude-code_2-1-197_harness"})
+    assert proc.returncode == 0 and not proc.stderr, proc.stderr
+    assert metrics(project)["claude_code_version"] == "2.1.197"
+    transcript = project / "session.jsonl"
+    record = json.loads(assistant("msg_v", "req_v", 5))
+    transcript.write_text(json.dumps({**record, "version": "2.1.332"}) + "\n")
+    stop(project, transcript)
+    assert metrics(project)["claude_code_version"] == "2.1.332"
+    # no AI_AGENT (or not Claude Code's): nothing recorded for that session
+    other = {**start, "session_id": "another-session"}
+    run_hook("SessionStart", other, project, env={"AI_AGENT": "cursor_1-0"})
+    assert "claude_code_version" not in metrics(project, "another-session")

@@ -1,9 +1,9 @@
 """Running the real Claude Code CLI offline: which versions, where it is installed, one `-p` run.
 
 The CLI (npm package @anthropic-ai/claude-code) is installed by scripts/ensure-claude-code.sh
-into a cache outside the repository. Versions: the pinned one (tests/e2e/claude-version.txt)
-plus any in HOOKLEDGER_E2E_CLAUDE_VERSION (a comma list), so a new release is tried with
-`HOOKLEDGER_E2E_CLAUDE_VERSION=2.1.400 ./dev e2e`.
+into a cache outside the repository. Versions: the pinned one (hookledger.knowledge.claude_code
+.PINNED) plus any in HOOKLEDGER_E2E_CLAUDE_VERSION (a comma list), so a new release is tried
+with `HOOKLEDGER_E2E_CLAUDE_VERSION=2.1.400 ./dev e2e`.
 """
 
 from __future__ import annotations
@@ -15,23 +15,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hookledger.knowledge.claude_code import PINNED
+
 ROOT = Path(__file__).resolve().parents[2]
 ENSURE = ROOT / "scripts" / "ensure-claude-code.sh"
-PINNED_FILE = Path(__file__).with_name("claude-version.txt")
 VERSION_ENV = "HOOKLEDGER_E2E_CLAUDE_VERSION"
 RUN_TIMEOUT_S = 180
 # Any key will do: the stand-in API does not check it (the CLI only needs one to be set).
 DUMMY_KEY = "sk-ant-e2e-0000000000000000000000000000000000000000"
 
 
-def pinned_version() -> str:
-    return PINNED_FILE.read_text().strip()
-
-
 def versions() -> list[str]:
     """The pinned version, then the extra ones asked for, each once."""
     extra = [v.strip() for v in os.environ.get(VERSION_ENV, "").split(",") if v.strip()]
-    return list(dict.fromkeys([pinned_version(), *extra]))
+    return list(dict.fromkeys([PINNED, *extra]))
 
 
 class Unavailable(Exception):

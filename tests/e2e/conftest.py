@@ -5,12 +5,17 @@ One hookledger install per test run (a session-scoped HOOKLEDGER_HOME: its virtu
 is created once and reused by each test's `install.sh PROJECT`, as for a user with several
 projects). Each test gets a fresh project, HOME and stand-in API. Tests are parametrized over
 the Claude Code versions of claude_cli.versions().
+
+When every e2e test passes with a version newer than claude_code.NEWEST_PASSED (the whole
+suite, nothing deselected or skipped), the run records it there: `hookledger doctor` compares
+the version that ran a project's hooks with it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -22,16 +27,63 @@ import pytest
 from claude_cli import ROOT, Run, Unavailable, cli_env, ensure_cli, run_claude, versions
 from standin_api import StandinAPI
 
+from hookledger.knowledge import claude_code
+
 HERE = Path(__file__).resolve().parent
 INSTALL_TIMEOUT_S = 300
 # hook_events outcomes that mean hookledger itself went wrong
 BAD_OUTCOMES = ("error", "bad_input")
 
 
+TESTED = ROOT / "lib" / "hookledger" / "knowledge" / "claude_code.py"
+# version -> e2e test ids collected; versions that did not run whole (deselected, skipped, failed)
+_collected: dict[str, set[str]] = {}
+_passed: dict[str, set[str]] = {}
+_incomplete: set[str] = set()
+
+
+def _version(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("claude_cli") if callspec else None
+
+
+def _is_e2e(item: pytest.Item) -> bool:
+    return HERE in Path(str(item.fspath)).resolve().parents
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if HERE in Path(str(item.fspath)).resolve().parents:
+        if _is_e2e(item):
             item.add_marker(pytest.mark.e2e)
+            _collected.setdefault(_version(item) or "", set()).add(item.nodeid)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    _incomplete.update(_version(i) or "" for i in items if _is_e2e(i))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    version = next((v for v, ids in _collected.items() if report.nodeid in ids), None)
+    if version is None:
+        return
+    if report.failed or report.skipped:
+        _incomplete.add(version)
+    elif report.when == "call":
+        _passed.setdefault(version, set()).add(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Record a newer Claude Code version that passed the whole e2e suite as NEWEST_PASSED."""
+    passed = [v for v, ids in _collected.items() if v and v not in _incomplete and _passed.get(v) == ids]
+    newest = max(passed, key=lambda v: claude_code.parse(v) or (), default=None)
+    if not newest or not claude_code.newer(newest, claude_code.NEWEST_PASSED):
+        return
+    source = TESTED.read_text()
+    TESTED.write_text(re.sub(r'(?m)^NEWEST_PASSED = "[^"]*"', f'NEWEST_PASSED = "{newest}"', source))
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter:
+        reporter.write_sep("-", f"Claude Code {newest} passed every e2e test: recorded as NEWEST_PASSED in"
+                                f" {TESTED.relative_to(ROOT)} (was {claude_code.NEWEST_PASSED}); commit it", yellow=True)
 
 
 @pytest.fixture(scope="session", params=versions(), ids=lambda v: f"claude-{v}")

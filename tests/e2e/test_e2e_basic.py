@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from standin_api import text, tool
+
+from hookledger.knowledge.claude_code import NEWEST_PASSED, newer
 
 CHECK = "python3 -c \"import app; assert app.total([1, 2]) == 3, 'total is wrong'\""
 
@@ -68,3 +71,13 @@ def test_write_edit_failing_and_passing_bash(e2e):
     assert "AssertionError: total is wrong" in error["error_message"]
     assert not error["error_message"].startswith("Exit code")
     assert error["resolution"] == "auto_fixed" and error["resolved_at"]
+
+    # doctor names the Claude Code that ran the hooks (recorded by them), and warns only when
+    # it is newer than the newest version this suite has passed with
+    assert run.version == e2e.version
+    metric = e2e.rows("SELECT value FROM session_metrics WHERE key = 'claude_code_version'")
+    assert metric == [{"value": e2e.version}]
+    doctor = e2e.hookledger("doctor", "--json", "--no-sample")
+    [check] = [c for c in json.loads(doctor.stdout)["checks"] if c["name"] == "claude code"]
+    assert check["detail"].startswith(f"{e2e.version} ran the hooks last (session {sid[:8]}")
+    assert check["status"] == ("warn" if newer(e2e.version, NEWEST_PASSED) else "ok")

@@ -312,12 +312,57 @@ def check_recorded_runs(db: str) -> list[Check]:
     return checks
 
 
+def last_claude_code(db: str, sessions: int = 5) -> tuple[str, str, str | None] | None:
+    """(version, session id, last heard from) of the Claude Code that ran the hooks last: the
+    newest sessions' recorded version, else what their transcripts say."""
+    from hookledger.knowledge.claude_code import METRIC
+    from hookledger.knowledge.transcript import last_version
+
+    if not os.path.exists(db):
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            recent = conn.execute(
+                "SELECT s.session_id, coalesce(s.last_event_at, s.started_at), s.transcript_path, m.value"
+                " FROM sessions s LEFT JOIN session_metrics m ON m.session_id = s.session_id"
+                " AND m.event_type = 'summary' AND m.key = ? ORDER BY coalesce(s.last_event_at, s.started_at) DESC"
+                " LIMIT ?", (METRIC, sessions)).fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None  # check_ledger reports an unreadable ledger
+    for session_id, when, transcript, recorded in recent:
+        version = recorded or last_version(transcript)
+        if version:
+            return version, session_id, when
+    return None
+
+
+def check_claude_code(db: str) -> list[Check]:
+    """The Claude Code version that last ran the hooks, against the newest one hookledger's
+    end-to-end suite has passed with."""
+    from hookledger.knowledge.claude_code import NEWEST_PASSED, newer
+
+    found = last_claude_code(db)
+    if found is None:
+        return [Check("claude code", "ok", "no Claude Code version recorded yet (the hooks record it from the"
+                      " session; it also comes from the transcripts)")]
+    version, session_id, when = found
+    detail = f"{version} ran the hooks last (session {session_id[:8]}, {when or '?'} UTC)"
+    if newer(version, NEWEST_PASSED):
+        return [Check("claude code", "warn", f"{detail}: newer than {NEWEST_PASSED}, the newest version"
+                      " hookledger's end-to-end suite has passed with; hook payloads or behaviour may have changed",
+                      f"in a hookledger checkout: HOOKLEDGER_E2E_CLAUDE_VERSION={version} ./dev e2e")]
+    return [Check("claude code", "ok", f"{detail}; end-to-end tested up to {NEWEST_PASSED}")]
+
+
 def run(project: str, db: str, *, sample: bool = True) -> list[Check]:
     """Every check, in the order a person would look."""
     checks = check_hooks(project) + check_ledger(project, db) + check_spool(db) + check_python(project)
     if sample:
         checks.append(sample_latency(project))
-    return checks + check_recorded_runs(db)
+    return checks + check_recorded_runs(db) + check_claude_code(db)
 
 
 def as_json(checks: list[Check]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ passing test run, until it is known.
 from __future__ import annotations
 
 import json
+import os
 
 from hookledger.handlers.context import Context
 from hookledger.hotpath.timeutil import parse_utc
@@ -65,6 +66,10 @@ def _read_transcript(ctx: Context, session_id: str, path: str | None) -> None:
             " cache_creation_input_tokens = max(cache_creation_input_tokens, excluded.cache_creation_input_tokens),"
             " cache_read_input_tokens = max(cache_read_input_tokens, excluded.cache_read_input_tokens)",
             (session_id, key, chunk.models.get(key), inp, out, cc, cr))
+    if chunk.version:
+        from hookledger.knowledge.claude_code import METRIC
+
+        put(ctx, session_id, METRIC, chunk.version)
     if chunk.boundaries or not chunk.start:  # compact_boundary lines: compactions even without any hook
         seen = 0 if not chunk.start else read_all(ctx.conn, session_id).get(BOUNDARIES, 0)
         put(ctx, session_id, BOUNDARIES, (seen if isinstance(seen, int) else 0) + chunk.boundaries)
@@ -152,5 +157,13 @@ def session_end(ctx: Context) -> None:
 
 
 def session_start(ctx: Context) -> None:
-    """Counts only (compactions change here); the transcript is read at Stop/PreCompact/SessionEnd."""
+    """Counts only (compactions change here); the transcript is read at Stop/PreCompact/SessionEnd.
+    The Claude Code version that started the session, as its environment says (not for an event
+    replayed from the spool: this process may run under another version)."""
     refresh(ctx, transcript=False)
+    if not ctx.replay:
+        from hookledger.knowledge.claude_code import AGENT_ENV, METRIC, from_agent_env
+
+        version = from_agent_env(os.environ.get(AGENT_ENV))
+        if version:
+            put(ctx, ctx.session_id, METRIC, version)

@@ -17,10 +17,11 @@ USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", 
 
 
 class Chunk:
-    """What one read found: usage per message key, compaction boundaries, where the read
-    started (0 after a restart) and the new offset."""
+    """What one read found: usage per message key, compaction boundaries, the Claude Code
+    version of the last assistant record, where the read started (0 after a restart) and the
+    new offset."""
 
-    __slots__ = ("start", "offset", "usage", "models", "boundaries")
+    __slots__ = ("start", "offset", "usage", "models", "boundaries", "version")
 
     def __init__(self, start: int, offset: int) -> None:
         self.start = start
@@ -28,6 +29,7 @@ class Chunk:
         self.usage: dict[str, tuple[int, int, int, int]] = {}
         self.models: dict[str, str] = {}
         self.boundaries = 0
+        self.version: str | None = None
 
 
 def _count(value: object) -> int:
@@ -62,6 +64,33 @@ def _take(chunk: Chunk, line: bytes) -> None:
     model = message.get("model")
     if isinstance(model, str) and model and not model.startswith("<"):
         chunk.models[key] = model
+    version = record.get("version")
+    if isinstance(version, str) and version:
+        chunk.version = version
+
+
+def last_version(path: str | None, tail_bytes: int = 256_000) -> str | None:
+    """The Claude Code version written on the last record of a transcript that has one."""
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            fh.seek(max(0, size - tail_bytes))
+            data = fh.read(tail_bytes)
+    except OSError:
+        return None
+    for line in reversed(data.splitlines()):
+        if b'"version"' not in line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # the first, partial line of the tail, or a line being written
+        version = record.get("version") if isinstance(record, dict) else None
+        if isinstance(version, str) and version:
+            return version
+    return None
 
 
 def read_usage(path: str | None, offset: int, max_bytes: int) -> Chunk | None:
