@@ -22,7 +22,11 @@ def test_write_edit_failing_and_passing_bash(e2e):
     app = e2e.path("app.py")
     e2e.api.script(
         "basic",
-        [text("Writing app.py."), tool("Write", {"file_path": app, "content": "def total(xs):\n    return sum(xs) + 1\n"})],
+        # several calls in one message: Writes run one after the other, read-only Bash side by side
+        [text("Writing app.py."), tool("Write", {"file_path": app, "content": "def total(xs):\n    return sum(xs) + 1\n"}),
+         tool("Write", {"file_path": e2e.path("README.md"), "content": "# app\n"}),
+         tool("Bash", {"command": "sleep 0.2; ls", "description": "List"}),
+         tool("Bash", {"command": "sleep 0.2; pwd", "description": "Where"})],
         [tool("Bash", {"command": CHECK, "description": "Check total"})],
         [tool("Edit", {"file_path": app, "old_string": "sum(xs) + 1", "new_string": "sum(xs)"})],
         [tool("Bash", {"command": CHECK, "description": "Check total again"})],
@@ -37,6 +41,7 @@ def test_write_edit_failing_and_passing_bash(e2e):
     turns = e2e.api.turns("basic")
     assert [t.answered for t in turns] == ["tool_use"] * 4 + ["end_turn"]
     fail_id, pass_id = turns[1].answer[0]["id"], turns[3].answer[0]["id"]
+    assert (e2e.project / "README.md").read_text() == "# app\n"
     failed = turns[2].tool_results()[fail_id]
     assert failed.get("is_error") is True and "AssertionError: total is wrong" in str(failed["content"])
     assert not turns[4].tool_results()[pass_id].get("is_error")
@@ -58,8 +63,12 @@ def test_write_edit_failing_and_passing_bash(e2e):
     assert [(s["session_id"], s["source"], s["status"]) for s in session] == [(sid, "startup", "ended")]
     assert Path(session[0]["transcript_path"]).is_file()
     claims = e2e.rows("SELECT file_path, operation, phase, agent_id FROM file_claims ORDER BY id")
-    assert [(c["file_path"], c["operation"], c["phase"]) for c in claims] == [("app.py", "Write", "done"),
-                                                                               ("app.py", "Edit", "done")]
+    assert sorted((c["file_path"], c["operation"], c["phase"]) for c in claims) == \
+        [("README.md", "Write", "done"), ("app.py", "Edit", "done"), ("app.py", "Write", "done")]
+    batch = [e["payload"] for e in events if e["event_type"] == "PostToolBatch"][0]
+    assert sorted(c["tool_use_id"] for c in batch["tool_calls"]) == sorted(b["id"] for b in turns[0].answer[1:])
+    assert len(e2e.hook_events("tool_name = 'Bash' AND tool_use_id IN (?, ?)",
+                               tuple(b["id"] for b in turns[0].answer[3:]))) == 4
     assert {c["agent_id"] for c in claims} == {f"main:{sid}"}
 
     # the failure: one attempt, a test error, fixed by the passing run of the same check
