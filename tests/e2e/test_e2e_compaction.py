@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import re
 
+from project_files import RUN_TESTS
 from standin_api import TooLong, text, tool
 
-RUN_TESTS = """echo "running 1 test"
-if grep -q fixed app.txt 2>/dev/null; then echo "1 passed"; exit 0; fi
-echo "FAIL test_app: app.txt does not say fixed"
-exit 1
-"""
 COMPACT_BRIEF = "hookledger continuity brief: facts recorded in the session ledger after the context compaction"
 
 

@@ -3,13 +3,9 @@ session that gets its brief and picks up where it stopped."""
 
 from __future__ import annotations
 
+from project_files import RUN_TESTS
 from standin_api import text, tool
 
-RUN_TESTS = """echo "running 1 test"
-if grep -q fixed app.txt 2>/dev/null; then echo "1 passed"; exit 0; fi
-echo "FAIL test_app: app.txt does not say fixed"
-exit 1
-"""
 
 
 def complete(task_id: str = "1") -> dict:
