@@ -219,3 +219,33 @@ def test_parallel_agents_are_paired_with_their_calls_in_order_at_start(project):
     assert agent(project, "agent2")["task_description"] == "Second task"
     assert {(r["tool_use_id"], r["agent_id"]) for r in rows(project, "SELECT * FROM agent_spawns")} == \
         {("toolu_denied", None), ("toolu_first", "agent1"), ("toolu_second", "agent2")}
+
+
+def test_meta_file_beside_the_transcript_settles_the_call(project, tmp_path):
+    """Hooks that started out of order pair the agents wrongly; at an agent's first tool call the
+    agent-<id>.meta.json Claude Code writes beside the session's transcript names its call
+    (`toolUseId`, seen in 2.1.197 and 2.1.332), and the pairing is put right. A symlinked meta
+    file is not followed."""
+    transcript = tmp_path / "projects" / f"{SID}.jsonl"
+    subagents = transcript.with_suffix("") / "subagents"
+    subagents.mkdir(parents=True)
+    call = load_fixture("PreToolUse__Agent", project)
+    for tid, desc in (("toolu_first", "First task"), ("toolu_second", "Second task")):
+        send("PreToolUse__Agent", project, tool_use_id=tid, transcript_path=str(transcript),
+             tool_input={**call["tool_input"], "description": desc})
+    for agent_id in ("agent2", "agent1"):  # the second agent's hook got going first
+        send("SubagentStart__general-purpose", project, agent_id=agent_id, transcript_path=str(transcript))
+    assert agent(project, "agent2")["task_description"] == "First task"  # the guess by order is wrong
+    (subagents / "agent-agent2.meta.json").write_text(json.dumps({"agentType": "general-purpose", "toolUseId": "toolu_second"}))
+    (tmp_path / "elsewhere.json").write_text(json.dumps({"toolUseId": "toolu_first"}))
+    (subagents / "agent-agent1.meta.json").symlink_to(tmp_path / "elsewhere.json")
+    write = load_fixture("PreToolUse__subagent_Write", project)
+    send("PreToolUse__subagent_Write", project, agent_id="agent2", transcript_path=str(transcript),
+         tool_use_id="toolu_w2", tool_input={**write["tool_input"], "file_path": str(project / "b.txt")})
+    assert agent(project, "agent2")["task_description"] == "Second task"
+    assert agent(project, "agent1")["task_description"] == "First task"  # swapped with it
+    spawns = {r["tool_use_id"]: (r["agent_id"], r["status"]) for r in rows(project, "SELECT * FROM agent_spawns")}
+    assert spawns == {"toolu_first": ("agent1", "requested"), "toolu_second": ("agent2", "started")}
+    send("PreToolUse__subagent_Write", project, agent_id="agent1", transcript_path=str(transcript),
+         tool_use_id="toolu_w1", tool_input={**write["tool_input"], "file_path": str(project / "a.txt")})
+    assert rows(project, "SELECT status FROM agent_spawns WHERE tool_use_id = 'toolu_first'") == [{"status": "requested"}]

@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from claude_cli import ROOT, Run, Unavailable, cli_env, ensure_cli, run_claude, versions
-from standin_api import StandinAPI
+from e2e.claude_cli import ROOT, Run, Unavailable, cli_env, ensure_cli, run_claude, versions
+from e2e.standin_api import StandinAPI
 
 from hookledger.knowledge import claude_code
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from standin_api import text, tool
+from e2e.standin_api import text, tool
 
 from hookledger.knowledge.claude_code import NEWEST_PASSED, newer
 

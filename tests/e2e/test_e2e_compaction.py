@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from project_files import RUN_TESTS
-from standin_api import TooLong, text, tool
+from e2e.project_files import RUN_TESTS
+from e2e.standin_api import TooLong, text, tool
 
 COMPACT_BRIEF = "hookledger continuity brief: facts recorded in the session ledger after the context compaction"
 

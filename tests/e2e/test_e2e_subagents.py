@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from standin_api import Step, text, tool
+from e2e.standin_api import Step, text, tool
 
 
 def agent_call(description: str, marker: str) -> dict:

@@ -3,8 +3,8 @@ session that gets its brief and picks up where it stopped."""
 
 from __future__ import annotations
 
-from project_files import RUN_TESTS
-from standin_api import text, tool
+from e2e.project_files import RUN_TESTS
+from e2e.standin_api import text, tool
 
 
 

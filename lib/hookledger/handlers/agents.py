@@ -4,14 +4,19 @@ Lifecycle: a row appears on SubagentStart, or on the first event carrying an unk
 `agent_id` (marked `unattributed`: Claude Code sometimes reports tool calls under an id that
 never had a SubagentStart). Its task comes from the `Agent` (legacy `Task`) tool call that
 launched it: the call is kept in agent_spawns and matched to the agent by tool_use_id once
-PostToolUse(Agent) names the agentId, or earlier by subagent type and order (agents launched
-together start in the order of their calls). Status is
+PostToolUse(Agent) names the agentId; from the agent's first tool call by the call id in the
+meta file Claude Code keeps beside the transcript; until then by subagent type and order
+(agents launched together start in the order of their calls). Status is
 running, then completed (SubagentStop, or the Agent result `completed`) or failed; agents
 silent for `agents.stale_seconds` become `aborted_stale` at SessionEnd or the next
 SessionStart. The SubagentStop that compaction fires (empty agent_type) is not an agent.
 """
 
 from __future__ import annotations
+
+import json
+import os
+import re
 
 from hookledger.hotpath.events import main_agent_id
 from hookledger.handlers.context import Context
@@ -26,6 +31,9 @@ FAILED_RESULTS = frozenset({"failed", "error", "errored", "cancelled", "canceled
 SPAWN_MATCH_SECONDS = 120  # a SubagentStart seen before its Agent call must be this recent
 MAX_TASK = 500
 MAX_PROMPT = 4000
+STARTED = "started"  # agent_spawns.status: its agent is known from Claude Code's meta file
+MAX_META = 65_536
+_AGENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
 def touch(ctx: Context) -> None:
@@ -167,8 +175,45 @@ def _agent_result(ctx: Context, failed: bool) -> None:
     # async_launched: a background agent; SubagentStop will end it
 
 
+def _meta_call(transcript_path: str | None, agent_id: str) -> str | None:
+    """The Agent call named by `<transcript without .jsonl>/subagents/agent-<id>.meta.json`
+    (`toolUseId`; written by the agent's first tool call in 2.1.197 and 2.1.332). A symlink is
+    not followed."""
+    if not transcript_path or not transcript_path.endswith(".jsonl") or not _AGENT_ID.match(agent_id):
+        return None
+    path = os.path.join(transcript_path[:-len(".jsonl")], "subagents", f"agent-{agent_id}.meta.json")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as fh:
+            meta = json.loads(fh.read(MAX_META))
+    except (OSError, ValueError):
+        return None
+    call = meta.get("toolUseId") if isinstance(meta, dict) else None
+    return call if isinstance(call, str) and call else None
+
+
+def _confirm(ctx: Context) -> None:
+    """A subagent whose Agent call is still a guess by order (or unknown): Claude Code's meta
+    file for the agent names the call; once read, the match is certain (status started)."""
+    agent_id = ctx.event.agent_id
+    if not agent_id:
+        return
+    row = ctx.conn.execute(
+        "SELECT s.status FROM agent_registry r LEFT JOIN agent_spawns s ON s.tool_use_id = r.tool_use_id"
+        " WHERE r.id = ?", (agent_id,)).fetchone()
+    if row is None or row[0] not in (None, "requested"):
+        return
+    call = _meta_call(ctx.event.text("transcript_path"), agent_id)
+    if call and ctx.conn.execute("SELECT 1 FROM agent_spawns WHERE tool_use_id = ? AND session_id = ?",
+                                 (call, ctx.session_id)).fetchone():
+        _link(ctx, agent_id, call)
+        ctx.conn.execute("UPDATE agent_spawns SET status = ? WHERE tool_use_id = ? AND status = 'requested'",
+                         (STARTED, call))
+
+
 def pre_tool_use(ctx: Context) -> None:
     touch(ctx)
+    _confirm(ctx)
     if ctx.event.tool_name not in AGENT_TOOLS:
         return
     tool_use_id = _record_spawn(ctx)
@@ -186,6 +231,7 @@ def pre_tool_use(ctx: Context) -> None:
 
 def post_tool_use(ctx: Context) -> None:
     touch(ctx)
+    _confirm(ctx)
     if ctx.event.tool_name in AGENT_TOOLS:
         _agent_result(ctx, failed=False)
 

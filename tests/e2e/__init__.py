@@ -1,0 +1,1 @@
+"""End-to-end sessions of the real Claude Code CLI (docs/e2e.md)."""
