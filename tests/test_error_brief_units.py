@@ -46,6 +46,8 @@ def test_category_from_command_then_output(command, output, category):
     ("sh scripts/check-types.sh", ("type", True)), ("./lint.sh --fix", ("lint", True)), ("node build.mjs", ("build", True)),
     ("bin/check", ("test", False)), ("sh ci.sh", ("test", False)), ("scripts/runSpecs", ("test", True)),
     ("python manage.py test", ("test", True)), ("pdm run lint", ("lint", True)), ("hatch run test", ("test", True)),
+    ("bash tests/run.sh", ("test", True)), ("./ci/run", ("test", False)), ("php artisan test", ("test", True)),
+    ("node test", ("test", True)), ("python3 -c 'print(1)'", (None, False)),
     # package.json scripts
     ("npm run test:unit", ("test", True)), ("npm test", ("test", True)), ("yarn lint", ("lint", True)),
     ("pnpm run check:types", ("type", True)), ("bun run build", ("build", True)), ("npm ci", ("build", True)),

@@ -43,7 +43,9 @@ _PROGRAMS = {
 _SUBCOMMANDS = {
     ("go", "test"): "test", ("cargo", "test"): "test", ("cargo", "nextest"): "test", ("deno", "test"): "test",
     ("mix", "test"): "test", ("dotnet", "test"): "test", ("mvn", "test"): "test", ("gradle", "test"): "test",
-    ("gradlew", "test"): "test", ("node", "--test"): "test", ("ty", "check"): "type", ("cargo", "clippy"): "lint",
+    ("gradlew", "test"): "test", ("gradle", "check"): "test", ("gradlew", "check"): "test", ("mvn", "verify"): "test",
+    ("swift", "test"): "test", ("node", "--test"): "test", ("ty", "check"): "type", ("deno", "check"): "type",
+    ("deno", "lint"): "lint", ("deno", "fmt"): "lint", ("mix", "format"): "lint", ("cargo", "clippy"): "lint",
     ("cargo", "fmt"): "lint", ("go", "vet"): "build",
     ("cargo", "build"): "build", ("cargo", "check"): "build", ("cargo", "install"): "build", ("go", "build"): "build",
     ("go", "install"): "build", ("pip", "install"): "build", ("pip3", "install"): "build", ("uv", "sync"): "build",
@@ -204,7 +206,7 @@ def _script(words: list[str], wrapped: bool) -> tuple[str | None, bool]:
     program = first.rsplit("/", 1)[-1]
     if program in _INTERPRETERS or _PYTHON.match(first):
         operands = [w for w in words[1:] if not w.startswith("-")]
-        if not operands or not script_names.is_script_path(operands[0]):
+        if not operands:
             return None, False
         found = script_names.kind(operands[0])
         if not found[0] and len(operands) > 1 and re.match(r"^[\w:-]+$", operands[1]):

@@ -34,8 +34,14 @@ def words_of(name: str) -> list[str]:
 
 
 def kind(name: str) -> tuple[str | None, bool]:
-    """(category, strong) that a script or target name says; (None, False) when it says nothing."""
-    words = words_of(name)
+    """(category, strong) that a script or target name says, else its folder's name
+    (`tests/run.sh`); (None, False) when neither says anything."""
+    found = _kind(words_of(name))
+    folder = name.rstrip("/").rsplit("/", 1)[0] if "/" in name.rstrip("/") else ""
+    return found if found[0] or not folder else _kind(words_of(folder))
+
+
+def _kind(words: list[str]) -> tuple[str | None, bool]:
     if "typecheck" in "".join(words):  # type-check, typeCheck, type_check
         return "type", True
     for category, vocabulary in WORDS:
