@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install hookledger for a project:   ./install.sh PROJECT_DIR
 # Remove it from a project:            ./install.sh --uninstall PROJECT_DIR
+# With the PostgreSQL warehouse client: ./install.sh --postgres PROJECT_DIR   (adds psycopg)
 #
 # Creates a virtual environment under ${HOOKLEDGER_HOME:-$HOME/.local/share/hookledger}, installs
 # the package there, writes the hook executables to $HOOKLEDGER_HOME/hooks, merges the hook
@@ -16,15 +17,17 @@ HOOKLEDGER_HOME=$(cd "$HOOKLEDGER_HOME" && pwd)
 
 uninstall=""
 project=""
+extras=""
 for arg in "$@"; do
   case "$arg" in
     --uninstall) uninstall="--uninstall" ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --postgres) extras="[postgres]" ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) project="$arg" ;;
   esac
 done
 if [ -z "$project" ]; then
-  echo "usage: ./install.sh [--uninstall] PROJECT_DIR" >&2
+  echo "usage: ./install.sh [--uninstall] [--postgres] PROJECT_DIR" >&2
   exit 2
 fi
 if [ ! -d "$project" ]; then
@@ -59,13 +62,13 @@ for top in ("pyproject.toml", "lib"):
                     digest.update(hashlib.sha256(fh.read()).digest())
 print(digest.hexdigest())
 PY
-)
+)$extras
 if [ -x "$venv/bin/hookledger" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$source_id" ]; then
   echo "hookledger in $venv is up to date with this checkout"
 else
   echo "installing hookledger into $venv"
   rm -f "$stamp"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "$here" 2> >(grep -v "^WARNING: Location" >&2)
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "$here$extras" 2> >(grep -v "^WARNING: Location" >&2)
   echo "$source_id" > "$stamp"
 fi
 "$venv/bin/hookledger" install "$project" --python "$venv/bin/python" --hooks-dir "$HOOKLEDGER_HOME/hooks"

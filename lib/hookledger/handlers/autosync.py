@@ -17,8 +17,18 @@ from hookledger.hotpath.detached import spawn
 if TYPE_CHECKING:
     from typing import Any
 
-# The sync targets a configuration may name (tests keep it equal to hookledger.sync.ADAPTERS).
-TARGETS = ("massu", "flightdeck", "codewalkers", "teamx")
+# The sync targets a configuration may name (tests keep it equal to hookledger.sync.ADAPTERS
+# plus the warehouse).
+TARGETS = ("massu", "flightdeck", "codewalkers", "teamx", "postgres")
+WAREHOUSE = "postgres"  # target_db is a libpq URL, not a file
+
+
+def _carries_password(url: str) -> bool:
+    """A password written into a warehouse URL (`user:pw@` or `password=`): never passed on a
+    command line (visible in `ps`) nor kept in settings; libpq finds it in ~/.pgpass instead."""
+    head = url.split("?", 1)[0]
+    userinfo = head.split("://", 1)[1].rsplit("@", 1)[0] if "://" in head and "@" in head else ""
+    return ":" in userinfo or "password=" in url.lower()
 
 
 def auto_targets(config: dict[str, Any]) -> list[dict[str, str]]:
@@ -27,6 +37,8 @@ def auto_targets(config: dict[str, Any]) -> list[dict[str, str]]:
     out = []
     for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, dict) and entry.get("to") in TARGETS and isinstance(entry.get("target_db"), str):
+            if entry["to"] == WAREHOUSE and _carries_password(entry["target_db"]):
+                continue
             out.append({"to": entry["to"], "target_db": entry["target_db"]})
     return out
 
@@ -39,7 +51,7 @@ def spawn_auto_sync(project_dir: str, db_path: str, config: dict[str, Any], *, a
     started = 0
     for entry in auto_targets(config):
         target = entry["target_db"]
-        if not os.path.isabs(target):
+        if entry["to"] != WAREHOUSE and not os.path.isabs(target):
             target = os.path.join(project_dir, target)
         args = ["sync", "--to", entry["to"], "--target-db", target, "--project", project_dir, "--db", db_path,
                 "--quiet"]

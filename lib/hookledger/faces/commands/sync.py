@@ -1,4 +1,5 @@
-"""`hookledger sync`: project the session ledger into Massu, flightdeck, Codewalkers or Team-X."""
+"""`hookledger sync`: project the session ledger into Massu, flightdeck, Codewalkers or Team-X,
+or copy it into the team's PostgreSQL warehouse (`--to postgres`)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,16 @@ import click
 from hookledger.faces.commands.common import ledger_options, resolve
 from hookledger.sync import ADAPTERS
 
+WAREHOUSE = "postgres"
+
+
 def _summary(report: Any) -> str:
     lines = [f"{'Would write' if report.dry_run else 'Wrote'} to {report.target} at {report.target_db}:"]
     if report.created_tables:
         lines.append(f"  created tables: {', '.join(report.created_tables)}")
+    if getattr(report, "migrations", None):
+        lines.append(f"  {'would apply' if report.dry_run else 'applied'} warehouse migrations:"
+                     f" {', '.join(report.migrations)}")
     tables = sorted(set(report.inserted) | set(report.updated) | set(report.skipped))
     for table in tables:
         parts = [f"{report.inserted.get(table, 0)} inserted", f"{report.updated.get(table, 0)} updated"]
@@ -22,13 +29,17 @@ def _summary(report: Any) -> str:
         lines.append(f"  {table}: {', '.join(parts)}")
     if not tables:
         lines.append("  nothing new")
+    for what in getattr(report, "not_synced", []):
+        lines.append(f"  not synced: {what}")
     return "\n".join(lines)
 
 
 @click.command("sync")
-@click.option("--to", "to", type=click.Choice(sorted(ADAPTERS)), required=True, help="Target system.")
-@click.option("--target-db", "target_db", type=click.Path(dir_okay=False), required=True,
-              help="The target's SQLite database (created with the documented tables if missing).")
+@click.option("--to", "to", type=click.Choice(sorted([*ADAPTERS, WAREHOUSE])), required=True, help="Target system.")
+@click.option("--target-db", "target_db", required=True,
+              help="The target's SQLite database (created with the documented tables if missing); for postgres,"
+                   " a libpq URL postgresql://USER@HOST:PORT/DB[?sslmode=...] (password from PGPASSWORD,"
+                   " ~/.pgpass or a service file rather than the URL).")
 @ledger_options
 @click.option("--dry-run", is_flag=True, help="Report what would be written; change neither the target nor the cursors.")
 @click.option("--progress", "force_progress", is_flag=True,
@@ -43,7 +54,8 @@ def command(to: str, target_db: str, project: str | None, db_path: str | None, d
     Only new ledger rows are read (a cursor per target in the ledger), rows already in the target
     are never duplicated, the target's own rows are never deleted nor changed (but an expired file
     lock, free by the server's own rule, may be taken), and secrets are redacted. See docs/sync.md
-    for what goes where.
+    for what goes where. `--to postgres` copies every ledger table into the team warehouse
+    (schema `hookledger`, cursors kept in the warehouse, changed rows carried): docs/warehouse.md.
     """
     from hookledger.faces.cli import HookledgerError
     from hookledger.hotpath.config import load
@@ -58,6 +70,12 @@ def command(to: str, target_db: str, project: str | None, db_path: str | None, d
     if not os.path.exists(ledger):
         raise HookledgerError(f"no ledger at {ledger}")
     options = load(project_dir).get("sync", {}).get(to, {})
+    if to == WAREHOUSE:
+        report = _warehouse(ledger, target_db, project_dir, options if isinstance(options, dict) else {},
+                            dry_run=dry_run, force_progress=force_progress, quiet=quiet)
+        if not quiet:
+            click.echo(_summary(report))
+        return
     try:
         report = sync(to, ledger, os.path.abspath(target_db), project_dir=project_dir, dry_run=dry_run,
                       config=options if isinstance(options, dict) else {},
@@ -66,3 +84,18 @@ def command(to: str, target_db: str, project: str | None, db_path: str | None, d
         raise HookledgerError(f"{target_db} is locked by another process: {exc}") from exc
     if not quiet:
         click.echo(_summary(report))
+
+
+def _warehouse(ledger: str, url: str, project_dir: str, options: dict[str, Any], *, dry_run: bool,
+               force_progress: bool, quiet: bool) -> Any:
+    from hookledger.faces.cli import HookledgerError
+    from hookledger.sync.progress import progress_for
+    from hookledger.sync.warehouse import WarehouseError
+    from hookledger.sync.warehouse.run import stderr_notify, sync
+
+    try:
+        return sync(ledger, url, project_dir=project_dir, dry_run=dry_run, config=options,
+                    progress=lambda total: progress_for("Syncing postgres", total, force=force_progress, quiet=quiet),
+                    notify=None if quiet else stderr_notify)
+    except WarehouseError as exc:
+        raise HookledgerError(str(exc)) from exc

@@ -1,0 +1,169 @@
+"""Ledger values -> the warehouse column's PostgreSQL type, redacted on the way out.
+
+SQLite stores whatever it was given; PostgreSQL refuses a batch for one bad value. So every
+value is made to fit its column: integers and flags coerced (NULL when they cannot be), times
+checked (NULL when unreadable), JSON checked (kept as jsonb when valid, else stored as a JSON
+string), NUL characters dropped (text and jsonb cannot hold them). Every text goes through
+hookledger's redaction, jsonb included, whatever the ledger already did: this is the last
+point before the data leaves the machine. Speed matters (a first sync may convert millions of
+rows): `may_hold_secret` skips redact() for text without any rule's trigger, and short values
+that repeat (session ids, event names) are redacted once per sync.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from hookledger.hotpath.redact import may_hold_secret, redact
+from hookledger.hotpath.timeutil import parse_utc
+
+Convert = Callable[[Any], Any]
+_CACHE_MAX_LEN = 80  # values up to this long are memoised (ids, names); longer ones are mostly unique
+_CACHE_MAX = 200_000
+
+
+class Converter:
+    """Per-sync conversion functions (they share a memo of redacted short texts)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[str, str] = {}
+
+    # -- by PostgreSQL type
+
+    def for_type(self, pg_type: str) -> Convert:
+        kind = pg_type.lower()
+        if kind in ("bigint", "integer", "smallint"):
+            return to_int
+        if kind == "boolean":
+            return to_bool
+        if kind in ("double precision", "real") or kind.startswith("numeric"):
+            return to_float
+        if kind.startswith("timestamp"):
+            return to_timestamp
+        if kind in ("jsonb", "json"):
+            return self.to_json
+        return self.to_text
+
+    # -- text and JSON
+
+    def clean(self, text: str) -> str:
+        """Redacted text (memoised for short values)."""
+        if len(text) <= _CACHE_MAX_LEN:
+            hit = self._memo.get(text)
+            if hit is None:
+                if len(self._memo) >= _CACHE_MAX:
+                    self._memo.clear()
+                hit = self._memo[text] = redact(text) if may_hold_secret(text) else text
+            return hit
+        return redact(text) if may_hold_secret(text) else text
+
+    def to_text(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        if type(value) is not str:
+            value = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        return self.clean(value)
+
+    def to_json(self, value: Any) -> str | None:
+        """JSON text for a jsonb column: the ledger's JSON, redacted; anything else as a JSON string."""
+        if value is None:
+            return None
+        if type(value) is not str:
+            if isinstance(value, bytes):
+                value = value.decode("utf-8", "replace")
+            else:
+                return orjson.dumps(value).decode() if _finite(value) else None
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        cleaned = redact(value) if may_hold_secret(value) else value
+        if cleaned is not value and cleaned != value and not _valid_json(cleaned) and _valid_json(value):
+            # a redaction cut through JSON syntax: redact the decoded values instead
+            from hookledger.sync.base import clean_json
+
+            cleaned = clean_json(orjson.loads(value))
+        if not _valid_json(cleaned):
+            return orjson.dumps(cleaned).decode()  # truncated summaries, plain text: a JSON string
+        if "\\u0000" in cleaned:
+            cleaned = cleaned.replace("\\u0000", "\\ufffd")  # valid JSON, refused by jsonb
+        return cleaned
+
+
+def _valid_json(text: str) -> bool:
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def _finite(value: Any) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def to_int(value: Any) -> int | None:
+    if value is None or type(value) is int:
+        return value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            return None
+        return int(number) if math.isfinite(number) else None
+
+
+def to_bool(value: Any) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("1", "true", "t", "yes", "y"):
+        return True
+    if text in ("0", "false", "f", "no", "n", ""):
+        return False
+    return None
+
+
+def to_float(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def to_timestamp(value: Any) -> str | None:
+    """The ledger's UTC text as is when it reads as a time (the session time zone is UTC),
+    seconds since the epoch as UTC text, anything else NULL."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value) or not 0 <= value < 253402300800:
+            return None
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(value)) + "+00"
+    text = str(value).strip()
+    try:
+        datetime.fromisoformat(text)
+        return text
+    except ValueError:
+        pass
+    secs = parse_utc(text)
+    if secs is None or not -62135596800 <= secs < 253402300800:
+        return None
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(secs))) + ("%.6f" % (secs % 1))[1:] + "+00"

@@ -1,0 +1,332 @@
+"""One sync of one ledger into the warehouse.
+
+1. Identify the ledger (identity), connect (dsn, with retries), make sure the schema is current
+   (schema), and take this ledger's advisory lock: one sync per ledger at a time, any number of
+   ledgers at once.
+2. Read the cursors from the warehouse (hookledger.sync_state, hookledger.ledgers): they move in
+   the same transaction as the rows they cover, so resuming after a kill is exact, even when
+   the ledger itself was replaced by a copy.
+3. For each table (tables.TABLES): new rows after its cursor, COPYed in batches, each batch one
+   transaction that also moves the cursor; then the rows that may have changed since the last
+   sync (tables.SESSION: rows of the sessions touched since; tables.ANY: all), merged by key.
+4. Record where touched sessions were counted up to, and the time of this sync.
+
+A dry run does all of it inside one transaction and rolls it back: exact counts, nothing kept.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from hookledger.sync.base import SyncReport
+from hookledger.sync.warehouse import dsn, identity, schema
+from hookledger.sync.warehouse.convert import Converter
+from hookledger.sync.warehouse.errors import Busy, WarehouseError
+from hookledger.sync.warehouse.ledger import LedgerSnapshot
+from hookledger.sync.warehouse.load import Loader, Target
+from hookledger.sync.warehouse.tables import ANY, APPEND, INTERNAL, SESSION, TABLES, Table
+
+NAME = "postgres"
+BATCH_ROWS = 10_000  # rows per transaction
+LEDGER_LOCK_WAIT_S = 120.0  # how long a second sync of the same ledger waits for the first
+
+
+@dataclass
+class WarehouseReport(SyncReport):
+    migrations: list[str] = field(default_factory=list)
+    not_synced: list[str] = field(default_factory=list)  # ledger tables/columns the warehouse has no place for
+    ledger_id: str = ""
+
+
+@dataclass
+class Plan:
+    """One ledger table to sync: its warehouse target, converters, cursor and what to send again."""
+
+    table: Table
+    target: Target
+    convert: Callable[[tuple], tuple]
+    cursor: int
+    again: list[str] | None  # sessions whose rows to send again; None: all rows (ANY)
+    reset: bool = False  # the warehouse cursor is past the ledger's last row: start over from 0
+    new_rows: int = 0
+    rows_again: int = 0
+
+
+def warehouse_tables(conn: Any) -> dict[str, Target]:
+    """name -> Target (all columns and types, primary key) for every table of the schema."""
+    found: dict[str, Target] = {}
+    for table, column, pg_type, in_key in conn.execute(
+            "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod),"
+            " coalesce(a.attnum = ANY(i.indkey), false)"
+            " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+            " LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary"
+            " WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY c.relname, a.attnum", (schema.SCHEMA,)):
+        t = found.setdefault(table, Target(name=table, columns=[], key=[]))
+        if column == "ledger_id":
+            continue
+        t.columns.append(column)
+        t.types[column] = pg_type
+        if in_key:
+            t.key.append(column)
+    return found
+
+
+class Sync:
+    def __init__(self, ledger_path: str, url: str, *, project_dir: str, dry_run: bool, config: dict[str, Any],
+                 progress: Callable[[int], Any] | None, notify: Callable[[str], None] | None) -> None:
+        self.ledger_path, self.url, self.project_dir = ledger_path, url, project_dir
+        self.dry_run, self.config, self.progress_for, self.notify = dry_run, config, progress, notify
+        self.report = WarehouseReport(target=NAME, target_db=dsn.display(url), dry_run=dry_run)
+        self.ledger: LedgerSnapshot | None = None
+        self.conn: Any = None
+        self.loader: Loader | None = None
+        self.ledger_id = ""
+        self.shown: Any = None
+
+    # -- connection, lock, retries
+
+    def _retrying(self, reason: str, delay: float) -> None:
+        if self.notify is not None:
+            self.notify(f"PostgreSQL: {reason}; retrying in {delay:g} s")
+
+    def _connect(self) -> None:
+        self.conn = dsn.connect(self.url, on_retry=self._retrying, application="hookledger sync")
+        self.loader = Loader(self.conn)
+
+    def _lock_ledger(self) -> None:
+        """This ledger's session-level advisory lock (released when the connection closes)."""
+        deadline = time.monotonic() + LEDGER_LOCK_WAIT_S
+        told = False
+        while not self.conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))",
+                                    (f"hookledger:{self.ledger_id}",)).fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise Busy(f"another sync of this ledger has held it for over {LEDGER_LOCK_WAIT_S:g} s")
+            if not told and self.notify is not None:
+                self.notify("PostgreSQL: another sync of this ledger is running; waiting for it")
+                told = True
+            time.sleep(0.25)
+
+    def _batch(self, work: Callable[[Loader], Any]) -> Any:
+        """Run `work` in one transaction; lock waits, deadlocks and lost connections are retried
+        with backoff (reconnecting as needed), then Busy. A dry run's single transaction cannot
+        be retried."""
+        import psycopg
+
+        delays = dsn.retry_delays()
+        for attempt, delay in enumerate((*delays, None), start=1):
+            try:
+                with self.conn.transaction():
+                    return work(self.loader)
+            except psycopg.OperationalError as exc:
+                reason = dsn.scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                                   self.url)
+                if self.dry_run or delay is None:
+                    raise Busy(f"PostgreSQL at {self.report.target_db} kept failing a batch ({attempt} attempts):"
+                               f" {reason}") from None
+                self._retrying(reason, delay)
+                time.sleep(delay)
+                if self.conn.closed or self.conn.broken:
+                    self._connect()
+                    self._lock_ledger()
+        raise AssertionError("unreachable")
+
+    # -- the sync
+
+    def run(self) -> WarehouseReport:
+        """The sync; a server error that is not retried becomes a WarehouseError (one line, scrubbed)."""
+        psycopg = dsn.client()
+        try:
+            return self._run()
+        except psycopg.Error as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise WarehouseError(f"PostgreSQL at {self.report.target_db}: {dsn.scrub(first, self.url)}") from None
+
+    def _run(self) -> WarehouseReport:
+        ledger = self.ledger = LedgerSnapshot.open(self.ledger_path)
+        try:
+            self.ledger_id = identity.ledger_id(ledger.conn, create=not self.dry_run) or _throwaway_id()
+            self.report.ledger_id = self.ledger_id
+            about = identity.describe(self.project_dir, self.ledger_path, self.config, ledger.schema_version())
+            self._connect()
+            try:
+                if self.dry_run:
+                    with self.conn.transaction(force_rollback=True):
+                        self._sync(about)
+                else:
+                    self._sync(about)
+            finally:
+                self.conn.close()
+        finally:
+            if self.shown is not None and hasattr(self.shown, "close"):
+                self.shown.close()
+            ledger.close()
+        return self.report
+
+    def _sync(self, about: dict[str, Any]) -> None:
+        self.report.migrations = schema.ensure(self.conn)
+        self._lock_ledger()
+        targets = warehouse_tables(self.conn)
+        self._register(about)
+        cursors, touched_through = self._cursors()
+        ledger = self.ledger
+        ledger.begin()
+        high = ledger.max_rowid("hook_events") if "hook_events" in ledger.tables else 0
+        if high < touched_through:
+            touched_through = 0  # an older copy of the ledger: every session may differ
+        touched = ledger.touched_sessions(touched_through, high)
+        plans = self._plans(targets, cursors, touched)
+        if self.progress_for is not None:
+            self.shown = self.progress_for(sum(p.new_rows + p.rows_again for p in plans))
+        for plan in plans:
+            self._send_new(plan)
+            self._send_again(plan)
+        sent = self.report.written
+        self._batch(lambda _: self.conn.execute(
+            "UPDATE hookledger.ledgers SET touched_through = %s, last_sync_at = now(), last_sync_rows = %s"
+            " WHERE ledger_id = %s", (high, sent, self.ledger_id)))
+
+    def _register(self, about: dict[str, Any]) -> None:
+        cols = ["ledger_id", *about]
+        values = [self.ledger_id, *about.values()]
+        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in about)
+        self._batch(lambda _: self.conn.execute(
+            f"INSERT INTO hookledger.ledgers ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})"
+            f" ON CONFLICT (ledger_id) DO UPDATE SET {sets}", values))
+
+    def _cursors(self) -> tuple[dict[str, int], int]:
+        cursors = dict(self.conn.execute("SELECT source_table, last_rowid FROM hookledger.sync_state"
+                                         " WHERE ledger_id = %s", (self.ledger_id,)).fetchall())
+        touched = self.conn.execute("SELECT touched_through FROM hookledger.ledgers WHERE ledger_id = %s",
+                                    (self.ledger_id,)).fetchone()[0]
+        return cursors, int(touched)
+
+    def _plans(self, targets: dict[str, Target], cursors: dict[str, int], touched: list[str]) -> list[Plan]:
+        ledger = self.ledger
+        converter = Converter()
+        plans = []
+        listed = {t.name for t in TABLES}
+        for name in sorted(ledger.tables - listed - INTERNAL):
+            self.report.not_synced.append(f"table {name} (no warehouse table for it yet)")
+        for table in TABLES:
+            target = targets.get(table.name)
+            if table.name not in ledger.tables or target is None:
+                if table.name in ledger.tables:
+                    self.report.not_synced.append(f"table {table.name} (the warehouse has no such table:"
+                                                  " run `hookledger warehouse migrate`)")
+                continue
+            have = ledger.columns(table.name)
+            columns = [c for c in have if c in target.types]
+            missing_key = [k for k in target.key if k not in columns]
+            if missing_key:
+                self.report.not_synced.append(f"table {table.name} (the ledger lacks key column(s) {', '.join(missing_key)})")
+                continue
+            self.report.not_synced += [f"column {table.name}.{c} (no warehouse column for it yet)"
+                                       for c in have if c not in target.types]
+            shared = Target(name=table.name, columns=columns, key=target.key,
+                            types={c: target.types[c] for c in columns})
+            cursor = int(cursors.get(table.name, 0))
+            reset = ledger.max_rowid(table.name) < cursor
+            if reset:
+                cursor = 0  # rows deleted from the top, renumbered, or an older copy: send them all again
+            again: list[str] | None
+            if table.changes == APPEND or cursor == 0:
+                again = []
+            elif table.changes == SESSION:
+                again = touched
+            else:
+                again = None
+            plan = Plan(table=table, target=shared, convert=_row_converter(converter, self.ledger_id, shared),
+                        cursor=cursor, again=again, reset=reset)
+            plan.new_rows = ledger.count_after(table.name, cursor)
+            plan.rows_again = 0 if again == [] else ledger.count_again(table.name, cursor, again)
+            plans.append(plan)
+        return plans
+
+    def _count(self, table: str, inserted: int, updated: int) -> None:
+        if inserted:
+            self.report.inserted[table] = self.report.inserted.get(table, 0) + inserted
+        if updated:
+            self.report.updated[table] = self.report.updated.get(table, 0) + updated
+
+    def _tick(self, n: int) -> None:
+        if self.shown is not None:
+            self.shown(n)
+
+    def _send_new(self, plan: Plan) -> None:
+        name = plan.table.name
+        if plan.reset:
+            self._batch(lambda _: self.conn.execute(
+                "UPDATE hookledger.sync_state SET last_rowid = 0, updated_at = now()"
+                " WHERE ledger_id = %s AND source_table = %s", (self.ledger_id, name)))
+        for batch in self.ledger.rows_after(name, plan.target.columns, plan.cursor) if plan.new_rows else ():
+            for chunk in _chunks(batch, BATCH_ROWS):
+                rows = [plan.convert(r) for r in chunk]
+                last = chunk[-1][0]
+
+                def work(loader: Loader, rows: list[tuple] = rows, last: int = last) -> tuple[int, int]:
+                    counts = loader.insert_new(plan.target, rows)
+                    self.conn.execute(
+                        "INSERT INTO hookledger.sync_state (ledger_id, source_table, last_rowid, rows_sent)"
+                        " VALUES (%s, %s, %s, %s) ON CONFLICT (ledger_id, source_table) DO UPDATE SET"
+                        " last_rowid = greatest(hookledger.sync_state.last_rowid, EXCLUDED.last_rowid),"
+                        " rows_sent = hookledger.sync_state.rows_sent + EXCLUDED.rows_sent, updated_at = now()",
+                        (self.ledger_id, name, last, len(rows)))
+                    return counts
+
+                self._count(name, *self._batch(work))
+                self._tick(len(chunk))
+
+    def _send_again(self, plan: Plan) -> None:
+        if not plan.rows_again:
+            return
+        for batch in self.ledger.rows_again(plan.table.name, plan.target.columns, plan.cursor, plan.again):
+            rows = [plan.convert(r) for r in batch]
+            self._count(plan.table.name, *self._batch(lambda loader, rows=rows: loader.upsert(plan.target, rows)))
+            self._tick(len(batch))
+
+
+def _chunks(batch: list[tuple], size: int) -> Iterator[list[tuple]]:
+    for i in range(0, len(batch), size):
+        yield batch[i:i + size]
+
+
+def _row_converter(converter: Converter, ledger_id: str, target: Target) -> Callable[[tuple], tuple]:
+    """(rowid, *ledger values) -> (ledger_id, *warehouse values)."""
+    funcs = [converter.for_type(target.types[c]) for c in target.columns]
+
+    def convert(row: tuple) -> tuple:
+        return (ledger_id, *[f(v) for f, v in zip(funcs, row[1:])])
+
+    return convert
+
+
+def _throwaway_id() -> str:
+    """A dry run of a ledger that has no id yet: an id that is never stored."""
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+def sync(ledger_path: str, url: str, *, project_dir: str = "", dry_run: bool = False,
+         config: dict[str, Any] | None = None, progress: Callable[[int], Any] | None = None,
+         notify: Callable[[str], None] | None = None) -> WarehouseReport:
+    """Sync the ledger at `ledger_path` into the warehouse at `url` (a libpq URL); see the module doc.
+
+    `progress(total_rows)` may return a callable taking the number of rows just handled;
+    `notify(line)` hears about retries and waits. Raises WarehouseError subclasses for what a
+    person must fix or wait out.
+    """
+    if not os.path.exists(ledger_path):
+        raise WarehouseError(f"no ledger at {ledger_path}")
+    return Sync(ledger_path, url, project_dir=project_dir or os.path.dirname(os.path.abspath(ledger_path)),
+                dry_run=dry_run, config=config or {}, progress=progress, notify=notify).run()
+
+
+def stderr_notify(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
