@@ -35,8 +35,10 @@ _RULES: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
     (r"(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=\-]{12,}", r"\1\2[REDACTED]", (), ("bearer", "basic", "token")),
     # Credentials inside URLs: scheme://user:password@host
     (r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s:/@\"']+:)[^\s@/\"']+@", r"\1[REDACTED]@", ("://",), ()),
-    # KEY=value, key: value, "key": "value", --password value
-    (r"(?i)([\w.\-]*" + _SECRET_KEY_WORDS + r"[\w.\-]*[\"']?\s*[:=]\s*[\"']?)(?!\[REDACTED)([^\s\"',;&]{3,})",
+    # KEY=value, key: value, "key": "value", --password value. The match can only start where a
+    # run of key characters starts (a match inside one extends to its start, which the scan
+    # reaches first): the lookbehind says so, and spares the quadratic retries inside long runs.
+    (r"(?i)(?<![\w.\-])([\w.\-]*" + _SECRET_KEY_WORDS + r"[\w.\-]*[\"']?\s*[:=]\s*[\"']?)(?!\[REDACTED)([^\s\"',;&]{3,})",
      r"\1[REDACTED]", (), _KEY_TRIGGERS),
     (r"(?i)(--?" + _SECRET_KEY_WORDS + r"[\w\-]*[ =])(?!\[REDACTED)([^\s\"']{3,})", r"\1[REDACTED]", (), _KEY_TRIGGERS),
 ]

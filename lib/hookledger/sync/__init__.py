@@ -37,7 +37,8 @@ def sync(name: str, ledger_path: str, target_path: str, *, project_dir: str = ""
     run works on an in-memory copy of the target and leaves both the target file and the
     cursors untouched.
     """
-    from hookledger.sync.base import Run, SyncReport, Target
+    from hookledger.sync.base import Run, Target
+    from hookledger.sync.report import SyncReport
     from hookledger.sync.source import Ledger
 
     module = adapter(name)

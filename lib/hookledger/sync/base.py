@@ -28,6 +28,7 @@ import sqlite_utils
 
 from hookledger.hotpath.redact import is_secret_key, redact
 from hookledger.store.ddl import execute_statements
+from hookledger.sync.report import SyncReport
 from hookledger.sync.source import Ledger
 from hookledger.hotpath.timeutil import parse_utc
 
@@ -120,35 +121,6 @@ def stable_id(kind: str, *parts: Any) -> str:
     """
     digest = hashlib.sha1("\x1f".join([kind, *map(str, parts)]).encode("utf-8")).hexdigest()
     return f"hl-{kind}-{digest[:20]}"
-
-
-# ---------------------------------------------------------------- report
-
-
-@dataclass
-class SyncReport:
-    target: str
-    target_db: str
-    dry_run: bool = False
-    inserted: dict[str, int] = field(default_factory=dict)
-    updated: dict[str, int] = field(default_factory=dict)
-    skipped: dict[str, int] = field(default_factory=dict)
-    created_tables: list[str] = field(default_factory=list)
-
-    @property
-    def written(self) -> int:
-        return sum(self.inserted.values()) + sum(self.updated.values())
-
-    def merge(self, counts: dict[str, dict[str, int]]) -> None:
-        for kind, table_counts in counts.items():
-            mine = getattr(self, kind)
-            for table, n in table_counts.items():
-                mine[table] = mine.get(table, 0) + n
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "target_db": self.target_db, "dry_run": self.dry_run,
-                "inserted": self.inserted, "updated": self.updated, "skipped": self.skipped,
-                "created_tables": self.created_tables}
 
 
 # ---------------------------------------------------------------- target

@@ -59,10 +59,7 @@ def command(to: str, target_db: str, project: str | None, db_path: str | None, d
     """
     from hookledger.faces.cli import HookledgerError
     from hookledger.hotpath.config import load
-    from hookledger.sync import sync
     from hookledger.hotpath.detached import wait_for_exit
-    from hookledger.sync.base import TargetLocked
-    from hookledger.sync.progress import progress_for
 
     if after_pid:
         wait_for_exit(after_pid)  # its SessionEnd transaction has committed by then
@@ -76,6 +73,10 @@ def command(to: str, target_db: str, project: str | None, db_path: str | None, d
         if not quiet:
             click.echo(_summary(report))
         return
+    from hookledger.sync import sync
+    from hookledger.sync.base import TargetLocked
+    from hookledger.sync.progress import progress_for
+
     try:
         report = sync(to, ledger, os.path.abspath(target_db), project_dir=project_dir, dry_run=dry_run,
                       config=options if isinstance(options, dict) else {},

@@ -4,10 +4,12 @@ SQLite stores whatever it was given; PostgreSQL refuses a batch for one bad valu
 value is made to fit its column: integers and flags coerced (NULL when they cannot be), times
 checked (NULL when unreadable), JSON checked (kept as jsonb when valid, else stored as a JSON
 string), NUL characters dropped (text and jsonb cannot hold them). Every text goes through
-hookledger's redaction, jsonb included, whatever the ledger already did: this is the last
-point before the data leaves the machine. Speed matters (a first sync may convert millions of
-rows): `may_hold_secret` skips redact() for text without any rule's trigger, and short values
-that repeat (session ids, event names) are redacted once per sync.
+hookledger's redaction whatever the ledger already did: this is the last point before the data
+leaves the machine. JSON is redacted value by value, as sync.base.scrub does (every string and
+key through redact(), values of secret-named keys blanked): the JSON stays valid, and redact()
+never runs its key=value rule over a whole document. Speed matters (a first sync may convert
+millions of rows): `may_hold_secret` skips redact() for text without any rule's trigger, and
+short values that repeat (session ids, event names, JSON keys) are redacted once per sync.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from hookledger.hotpath.redact import may_hold_secret, redact
+from hookledger.hotpath.redact import is_secret_key, may_hold_secret, redact
 from hookledger.hotpath.timeutil import parse_utc
 
 Convert = Callable[[Any], Any]
@@ -33,6 +35,7 @@ class Converter:
 
     def __init__(self) -> None:
         self._memo: dict[str, str] = {}
+        self._secret_keys: dict[str, bool] = {}
 
     # -- by PostgreSQL type
 
@@ -53,14 +56,20 @@ class Converter:
     # -- text and JSON
 
     def clean(self, text: str) -> str:
-        """Redacted text (memoised for short values)."""
+        """Redacted text without NUL characters (memoised for short values)."""
         if len(text) <= _CACHE_MAX_LEN:
             hit = self._memo.get(text)
             if hit is None:
                 if len(self._memo) >= _CACHE_MAX:
                     self._memo.clear()
-                hit = self._memo[text] = redact(text) if may_hold_secret(text) else text
+                hit = self._memo[text] = self._clean(text)
             return hit
+        return self._clean(text)
+
+    @staticmethod
+    def _clean(text: str) -> str:
+        if "\x00" in text:
+            text = text.replace("\x00", "")
         return redact(text) if may_hold_secret(text) else text
 
     def to_text(self, value: Any) -> str | None:
@@ -68,8 +77,6 @@ class Converter:
             return None
         if type(value) is not str:
             value = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-        if "\x00" in value:
-            value = value.replace("\x00", "")
         return self.clean(value)
 
     def to_json(self, value: Any) -> str | None:
@@ -81,27 +88,44 @@ class Converter:
                 value = value.decode("utf-8", "replace")
             else:
                 return orjson.dumps(value).decode() if _finite(value) else None
-        if "\x00" in value:
-            value = value.replace("\x00", "")
-        cleaned = redact(value) if may_hold_secret(value) else value
-        if cleaned is not value and cleaned != value and not _valid_json(cleaned) and _valid_json(value):
-            # a redaction cut through JSON syntax: redact the decoded values instead
-            from hookledger.sync.base import clean_json
+        try:
+            parsed = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return orjson.dumps(self.clean(value)).decode()  # truncated summaries, plain text: a JSON string
+        scrubbed = self._scrub(parsed)
+        if scrubbed != parsed:  # a secret, or a NUL (jsonb refuses \u0000): write it anew
+            return orjson.dumps(scrubbed).decode()
+        return value
 
-            cleaned = clean_json(orjson.loads(value))
-        if not _valid_json(cleaned):
-            return orjson.dumps(cleaned).decode()  # truncated summaries, plain text: a JSON string
-        if "\\u0000" in cleaned:
-            cleaned = cleaned.replace("\\u0000", "\\ufffd")  # valid JSON, refused by jsonb
-        return cleaned
+    def _secret_key(self, key: str) -> bool:
+        hit = self._secret_keys.get(key)
+        if hit is None:
+            if len(self._secret_keys) >= _CACHE_MAX:
+                self._secret_keys.clear()
+            hit = self._secret_keys[key] = is_secret_key(key)
+        return hit
 
-
-def _valid_json(text: str) -> bool:
-    try:
-        orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return False
-    return True
+    def _scrub(self, value: Any, key: str = "") -> Any:
+        """`value` with every string and key redacted and values of secret-named keys blanked
+        (one call per container, not per value: documents have many small values)."""
+        kind = type(value)
+        if kind is dict:
+            out = {}
+            for k, v in value.items():
+                vk = type(v)
+                if vk is str or vk is int or vk is float:
+                    v = "[REDACTED]" if self._secret_key(k) else (self.clean(v) if vk is str else v)
+                elif vk is dict or vk is list:
+                    v = self._scrub(v, k)
+                out[self.clean(k)] = v
+            return out
+        if kind is list:
+            return [self._scrub(v, key) for v in value]
+        if key and (kind is str or kind is int or kind is float) and self._secret_key(key):
+            return "[REDACTED]"  # a list item under a secret-named key
+        if kind is str:
+            return self.clean(value)
+        return value
 
 
 def _finite(value: Any) -> bool:

@@ -12,8 +12,6 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-FETCH = 5000
-
 
 class LedgerSnapshot:
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -76,20 +74,20 @@ class LedgerSnapshot:
             return "rowid <= ?", (upto,)
         return "rowid <= ? AND session_id IN (SELECT value FROM json_each(?))", (upto, json.dumps(sessions))
 
-    def rows_after(self, table: str, columns: Sequence[str], after: int) -> Iterator[list[tuple]]:
+    def rows_after(self, table: str, columns: Sequence[str], after: int, size: int) -> Iterator[list[tuple]]:
         """Batches of (rowid, *columns) with rowid > after, in rowid order."""
-        yield from self._batches(self._select(table, columns, "rowid > ?"), (after,))
+        yield from self._batches(self._select(table, columns, "rowid > ?"), (after,), size)
 
-    def rows_again(self, table: str, columns: Sequence[str], upto: int,
-                   sessions: list[str] | None) -> Iterator[list[tuple]]:
+    def rows_again(self, table: str, columns: Sequence[str], upto: int, sessions: list[str] | None,
+                   size: int) -> Iterator[list[tuple]]:
         """Batches of rows already sent (rowid <= upto): of these sessions, or all (None)."""
         where, params = self._again(upto, sessions)
-        yield from self._batches(self._select(table, columns, where), params)
+        yield from self._batches(self._select(table, columns, where), params, size)
 
-    def _batches(self, sql: str, params: tuple[Any, ...]) -> Iterator[list[tuple]]:
+    def _batches(self, sql: str, params: tuple[Any, ...], size: int) -> Iterator[list[tuple]]:
         cur = self.conn.execute(sql, params)
         while True:
-            batch = cur.fetchmany(FETCH)
+            batch = cur.fetchmany(size)
             if not batch:
                 return
             yield batch

@@ -8,7 +8,8 @@
    the ledger itself was replaced by a copy.
 3. For each table (tables.TABLES): new rows after its cursor, COPYed in batches, each batch one
    transaction that also moves the cursor; then the rows that may have changed since the last
-   sync (tables.SESSION: rows of the sessions touched since; tables.ANY: all), merged by key.
+   sync (tables.SESSION: rows of the sessions with hook runs since, or still open; tables.ANY:
+   all), merged by key.
 4. Record where touched sessions were counted up to, and the time of this sync.
 
 A dry run does all of it inside one transaction and rolls it back: exact counts, nothing kept.
@@ -17,13 +18,15 @@ A dry run does all of it inside one transaction and rolls it back: exact counts,
 from __future__ import annotations
 
 import os
+import queue
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from hookledger.sync.base import SyncReport
+from hookledger.sync.report import SyncReport
 from hookledger.sync.warehouse import dsn, identity, schema
 from hookledger.sync.warehouse.convert import Converter
 from hookledger.sync.warehouse.errors import Busy, WarehouseError
@@ -55,6 +58,9 @@ class Plan:
     reset: bool = False  # the warehouse cursor is past the ledger's last row: start over from 0
     new_rows: int = 0
     rows_again: int = 0
+
+    def convert_all(self, batch: list[tuple]) -> list[tuple]:
+        return [self.convert(r) for r in batch]
 
 
 def warehouse_tables(conn: Any) -> dict[str, Target]:
@@ -179,7 +185,7 @@ class Sync:
         high = ledger.max_rowid("hook_events") if "hook_events" in ledger.tables else 0
         if high < touched_through:
             touched_through = 0  # an older copy of the ledger: every session may differ
-        touched = ledger.touched_sessions(touched_through, high)
+        touched = sorted(set(ledger.touched_sessions(touched_through, high)) | self._open_sessions())
         plans = self._plans(targets, cursors, touched)
         if self.progress_for is not None:
             self.shown = self.progress_for(sum(p.new_rows + p.rows_again for p in plans))
@@ -198,6 +204,11 @@ class Sync:
         self._batch(lambda _: self.conn.execute(
             f"INSERT INTO hookledger.ledgers ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})"
             f" ON CONFLICT (ledger_id) DO UPDATE SET {sets}", values))
+
+    def _open_sessions(self) -> set[str]:
+        """Sessions this ledger's warehouse copy holds as active: another session may close them out."""
+        return {r[0] for r in self.conn.execute(
+            "SELECT session_id FROM hookledger.sessions WHERE ledger_id = %s AND status = 'active'", (self.ledger_id,))}
 
     def _cursors(self) -> tuple[dict[str, int], int]:
         cursors = dict(self.conn.execute("SELECT source_table, last_rowid FROM hookledger.sync_state"
@@ -264,36 +275,77 @@ class Sync:
             self._batch(lambda _: self.conn.execute(
                 "UPDATE hookledger.sync_state SET last_rowid = 0, updated_at = now()"
                 " WHERE ledger_id = %s AND source_table = %s", (self.ledger_id, name)))
-        for batch in self.ledger.rows_after(name, plan.target.columns, plan.cursor) if plan.new_rows else ():
-            for chunk in _chunks(batch, BATCH_ROWS):
-                rows = [plan.convert(r) for r in chunk]
-                last = chunk[-1][0]
+        if not plan.new_rows:
+            return
+        batches = self.ledger.rows_after(name, plan.target.columns, plan.cursor, BATCH_ROWS)
+        for rows, last in ahead((plan.convert_all(b), b[-1][0]) for b in batches):
 
-                def work(loader: Loader, rows: list[tuple] = rows, last: int = last) -> tuple[int, int]:
-                    counts = loader.insert_new(plan.target, rows)
-                    self.conn.execute(
-                        "INSERT INTO hookledger.sync_state (ledger_id, source_table, last_rowid, rows_sent)"
-                        " VALUES (%s, %s, %s, %s) ON CONFLICT (ledger_id, source_table) DO UPDATE SET"
-                        " last_rowid = greatest(hookledger.sync_state.last_rowid, EXCLUDED.last_rowid),"
-                        " rows_sent = hookledger.sync_state.rows_sent + EXCLUDED.rows_sent, updated_at = now()",
-                        (self.ledger_id, name, last, len(rows)))
-                    return counts
+            def work(loader: Loader, rows: list[tuple] = rows, last: int = last) -> tuple[int, int]:
+                counts = loader.insert_new(plan.target, rows)
+                self.conn.execute(
+                    "INSERT INTO hookledger.sync_state (ledger_id, source_table, last_rowid, rows_sent)"
+                    " VALUES (%s, %s, %s, %s) ON CONFLICT (ledger_id, source_table) DO UPDATE SET"
+                    " last_rowid = greatest(hookledger.sync_state.last_rowid, EXCLUDED.last_rowid),"
+                    " rows_sent = hookledger.sync_state.rows_sent + EXCLUDED.rows_sent, updated_at = now()",
+                    (self.ledger_id, name, last, len(rows)))
+                return counts
 
-                self._count(name, *self._batch(work))
-                self._tick(len(chunk))
+            self._count(name, *self._batch(work))
+            self._tick(len(rows))
 
     def _send_again(self, plan: Plan) -> None:
         if not plan.rows_again:
             return
-        for batch in self.ledger.rows_again(plan.table.name, plan.target.columns, plan.cursor, plan.again):
-            rows = [plan.convert(r) for r in batch]
+        batches = self.ledger.rows_again(plan.table.name, plan.target.columns, plan.cursor, plan.again, BATCH_ROWS)
+        for rows in ahead(plan.convert_all(b) for b in batches):
             self._count(plan.table.name, *self._batch(lambda loader, rows=rows: loader.upsert(plan.target, rows)))
-            self._tick(len(batch))
+            self._tick(len(rows))
 
 
-def _chunks(batch: list[tuple], size: int) -> Iterator[list[tuple]]:
-    for i in range(0, len(batch), size):
-        yield batch[i:i + size]
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """`items`, produced on a thread up to `depth` ahead of the consumer: the next batch is read
+    from the ledger and converted while the server takes the previous one (psycopg waits for the
+    server without holding the GIL). The consumer stopping early stops the producer."""
+    out: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(done)
+        except BaseException as exc:  # noqa: BLE001  (re-raised on the consumer's side)
+            put(_Failed(exc))
+
+    worker = threading.Thread(target=produce, name="hookledger-warehouse-read", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = out.get()
+            if item is done:
+                return
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _row_converter(converter: Converter, ledger_id: str, target: Target) -> Callable[[tuple], tuple]:

@@ -5,8 +5,10 @@ its primary key minus ledger_id: an entry says only how the sync finds the rows 
 
 - APPEND: rows never change once written. Sent once, after a cursor on the ledger's rowid.
 - SESSION: rows change in place, but only inside a hook of their own session (every hook run
-  commits its changes with its hook_events row). New rows go after the cursor; rows of the
-  sessions that had hook runs since the last sync are sent again (unchanged ones write nothing).
+  commits its changes with its hook_events row), or while their session is still open (the
+  next session's start closes out a stale one: its errors, metrics and status change). New
+  rows go after the cursor; rows of the sessions that had hook runs since the last sync, and of
+  the sessions the warehouse still holds as active, are sent again (unchanged ones write nothing).
 - ANY: rows change from anywhere (another session's hook, a CLI command): all rows are sent
   again on every sync. Only for small tables.
 
@@ -28,7 +30,7 @@ class Table:
 
 
 TABLES: tuple[Table, ...] = (
-    Table("sessions", ANY),                 # SessionStart closes out other stale sessions
+    Table("sessions", SESSION),
     Table("project_state", ANY),            # no session; a few keys
     Table("failed_paths", ANY),             # a fix clears matching failed paths of every session; CLI
     Table("agent_registry", SESSION),

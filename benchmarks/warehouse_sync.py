@@ -1,0 +1,174 @@
+"""Warehouse sync benchmark: a 1M-hook-event ledger into PostgreSQL, first and incremental.
+
+    python benchmarks/warehouse_sync.py [--events 1000000] [--target-db URL] [--ledger PATH]
+
+Builds the ledger once and keeps it at --ledger (reused while it has that many events): the
+recorded demo sessions replayed through the real hooks, each made about 12 times longer (its
+hook runs, file changes, errors and transcript usage repeated under new tool call ids), then
+every session copied under new session ids until there are --events hook runs. Then runs `hookledger sync --to postgres`
+as a user does (a subprocess) into a fresh database: the first sync, a sync with nothing new,
+and a sync after a few more events recorded by the real hooks. Without --target-db it starts
+a throwaway PostgreSQL cluster (tests/pg_server.py). Figures, not assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "lib"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import pg_server  # noqa: E402
+
+# Columns that name a session, an agent or a tool call: prefixed in each copy, so copies are new sessions.
+RENAMED = {"session_id", "event_uid", "tool_use_id", "agent_id", "holder_agent_id", "parent_agent_id"}
+TEXT_KEYED = {"agent_registry": "id"}  # tables whose own text key must change too
+
+
+LENGTHEN = 12  # a recorded demo session has ~20 hook runs; a working session has hundreds
+PER_CALL = ("hook_events", "file_claims", "error_log", "transcript_usage")  # grow with the session's tool calls
+
+
+def _copy(conn: sqlite3.Connection, table: str, tag: str, where: str = "", renamed: set[str] = RENAMED) -> None:
+    """Copy `table`'s rows (matching `where`) with the `renamed` columns prefixed by `tag`."""
+    cols = [c[1] for c in conn.execute(f"PRAGMA table_info([{table}])")]
+    keep = [c for c in cols if not (c == "id" and table not in TEXT_KEYED)]
+    values = [f"'{tag}-' || [{c}]" if c in renamed or TEXT_KEYED.get(table) == c else f"[{c}]" for c in keep]
+    conn.execute(f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in keep)})"
+                 f" SELECT {', '.join(values)} FROM [{table}] {where}")
+
+
+def build(path: Path, events: int) -> None:
+    """Replay the demo sessions, lengthen them, then copy whole sessions until `events` hook runs."""
+    from hookledger.faces.demo import run
+
+    work = Path(tempfile.mkdtemp(prefix="hl-bench-"))
+    demo = run(project=str(work / "acme-app"))
+    shutil.copy(demo.db, path)
+    conn = sqlite3.connect(str(path))
+    per_call = RENAMED - {"session_id", "agent_id", "holder_agent_id", "parent_agent_id"}
+    for table in PER_CALL:
+        last = conn.execute(f"SELECT max(rowid) FROM [{table}]").fetchone()[0] or 0
+        for k in range(1, LENGTHEN):
+            tag = f"r{k}"
+            renamed = per_call | ({"message_key"} if table == "transcript_usage" else set())
+            _copy(conn, table, tag, f"WHERE rowid <= {last}", renamed)
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+              if "session_id" in {c[1] for c in conn.execute(f"PRAGMA table_info([{r[0]}])")}]
+    round_ = 0
+    while (have := conn.execute("SELECT count(*) FROM hook_events").fetchone()[0]) < events:
+        round_ += 1
+        sessions = [r[0] for r in conn.execute(
+            "SELECT session_id FROM hook_events GROUP BY session_id ORDER BY session_id")]
+        per_session = have / max(len(sessions), 1)
+        wanted = sessions[:max(1, min(len(sessions), int((events - have) / per_session) + 1))]
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS pick (session_id TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM pick")
+        conn.executemany("INSERT INTO pick VALUES (?)", [(s,) for s in wanted])
+        for table in tables:
+            _copy(conn, table, f"g{round_}", "WHERE session_id IN (SELECT session_id FROM pick)")
+        conn.commit()
+    conn.close()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def counts(path: Path) -> dict[str, int]:
+    conn = sqlite3.connect(str(path))
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    out = {n: conn.execute(f"SELECT count(*) FROM [{n}]").fetchone()[0] for n in names}
+    conn.close()
+    return out
+
+
+def sync(ledger: Path, project: Path, url: str) -> tuple[float, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "lib")}
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "hookledger", "sync", "--to", "postgres", "--target-db", url,
+                           "--db", str(ledger), "--project", str(project)], capture_output=True, text=True, env=env)
+    took = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"sync failed: {proc.stderr}")
+    return took, proc.stdout
+
+
+def written(summary: str) -> int:
+    total = 0
+    for line in summary.splitlines():
+        if " inserted, " in line:
+            ins, upd = line.split(":", 1)[1].split(",")[:2]
+            total += int(ins.split()[0]) + int(upd.split()[0])
+    return total
+
+
+def more_events(project: Path, ledger: Path, n: int) -> None:
+    """`n` hook runs through the real hooks: a new session's start, prompts and tool calls."""
+    from hookledger.faces.hookscripts import filename
+
+    sid = f"bench-{int(time.time())}"
+    base = {"session_id": sid, "transcript_path": str(project / "t.jsonl"), "cwd": str(project)}
+    calls = [("SessionStart", {**base, "hook_event_name": "SessionStart", "source": "startup"})]
+    while len(calls) < n:
+        i = len(calls)
+        calls.append(("PreToolUse", {**base, "hook_event_name": "PreToolUse", "tool_name": "Bash",
+                                     "tool_input": {"command": f"echo {i}"}, "tool_use_id": f"toolu_b{i}"}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE")}
+    env.update(CLAUDE_PROJECT_DIR=str(project), HOOKLEDGER_DB=str(ledger))
+    for event, payload in calls[:n]:
+        subprocess.run([sys.executable, str(ROOT / "hooks" / filename(event))], input=json.dumps(payload) + "\n",
+                       text=True, capture_output=True, env=env, check=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--ledger", type=Path, default=Path(tempfile.gettempdir()) / "hookledger-bench-ledger.db")
+    parser.add_argument("--target-db", help="an empty PostgreSQL database (default: a throwaway cluster)")
+    parser.add_argument("--new-events", type=int, default=5)
+    args = parser.parse_args()
+
+    if not args.ledger.exists() or counts(args.ledger).get("hook_events", 0) < args.events:
+        started = time.perf_counter()
+        build(args.ledger, args.events)
+        print(f"built {args.ledger} in {time.perf_counter() - started:.0f} s")
+    work = Path(tempfile.mkdtemp(prefix="hl-bench-run-"))
+    ledger, project = work / "ledger.db", work / "acme-app"
+    project.mkdir()
+    shutil.copy(args.ledger, ledger)  # the cached ledger stays as built (the sync stores its ledger_id)
+    rows = counts(ledger)
+    print(f"ledger: {rows['hook_events']:,} hook events, {sum(rows.values()):,} rows in all,"
+          f" {ledger.stat().st_size / 1e6:.0f} MB")
+
+    cluster = None
+    if args.target_db:
+        url = args.target_db
+    else:
+        cluster = pg_server.start()
+        url = cluster.url()
+    try:
+        first, out = sync(ledger, project, url)
+        n = written(out)
+        print(f"first sync:        {first:7.2f} s  {n:>9,} rows  {n / first:>9,.0f} rows/s")
+        again, out = sync(ledger, project, url)
+        print(f"nothing new:       {again:7.2f} s  {written(out):>9,} rows")
+        more_events(project, ledger, args.new_events)
+        incr, out = sync(ledger, project, url)
+        print(f"{args.new_events} new events:      {incr:7.2f} s  {written(out):>9,} rows"
+              f"  (includes ~0.3 s of python + import start-up)")
+    finally:
+        if cluster is not None:
+            cluster.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
