@@ -3,9 +3,9 @@
     python benchmarks/warehouse_sync.py [--events 1000000] [--target-db URL] [--ledger PATH]
 
 Builds the ledger once and keeps it at --ledger (reused while it has that many events): the
-recorded demo sessions replayed through the real hooks, each made about 12 times longer (its
-hook runs, file changes, errors and transcript usage repeated under new tool call ids), then
-every session copied under new session ids until there are --events hook runs. Then runs `hookledger sync --to postgres`
+recorded demo sessions replayed through the real hooks, each made about 12 times longer, then
+copied under new session ids until there are --events hook runs (tests/warehouse_support.py,
+build_big_ledger). Then runs `hookledger sync --to postgres`
 as a user does (a subprocess) into a fresh database: the first sync, a sync with nothing new,
 and a sync after a few more events recorded by the real hooks. Without --target-db it starts
 a throwaway PostgreSQL cluster (tests/pg_server.py). Figures, not assertions.
@@ -29,58 +29,7 @@ sys.path.insert(0, str(ROOT / "lib"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import pg_server  # noqa: E402
-
-# Columns that name a session, an agent or a tool call: prefixed in each copy, so copies are new sessions.
-RENAMED = {"session_id", "event_uid", "tool_use_id", "agent_id", "holder_agent_id", "parent_agent_id"}
-TEXT_KEYED = {"agent_registry": "id"}  # tables whose own text key must change too
-
-
-LENGTHEN = 12  # a recorded demo session has ~20 hook runs; a working session has hundreds
-PER_CALL = ("hook_events", "file_claims", "error_log", "transcript_usage")  # grow with the session's tool calls
-
-
-def _copy(conn: sqlite3.Connection, table: str, tag: str, where: str = "", renamed: set[str] = RENAMED) -> None:
-    """Copy `table`'s rows (matching `where`) with the `renamed` columns prefixed by `tag`."""
-    cols = [c[1] for c in conn.execute(f"PRAGMA table_info([{table}])")]
-    keep = [c for c in cols if not (c == "id" and table not in TEXT_KEYED)]
-    values = [f"'{tag}-' || [{c}]" if c in renamed or TEXT_KEYED.get(table) == c else f"[{c}]" for c in keep]
-    conn.execute(f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in keep)})"
-                 f" SELECT {', '.join(values)} FROM [{table}] {where}")
-
-
-def build(path: Path, events: int) -> None:
-    """Replay the demo sessions, lengthen them, then copy whole sessions until `events` hook runs."""
-    from hookledger.faces.demo import run
-
-    work = Path(tempfile.mkdtemp(prefix="hl-bench-"))
-    demo = run(project=str(work / "acme-app"))
-    shutil.copy(demo.db, path)
-    conn = sqlite3.connect(str(path))
-    per_call = RENAMED - {"session_id", "agent_id", "holder_agent_id", "parent_agent_id"}
-    for table in PER_CALL:
-        last = conn.execute(f"SELECT max(rowid) FROM [{table}]").fetchone()[0] or 0
-        for k in range(1, LENGTHEN):
-            tag = f"r{k}"
-            renamed = per_call | ({"message_key"} if table == "transcript_usage" else set())
-            _copy(conn, table, tag, f"WHERE rowid <= {last}", renamed)
-    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-              if "session_id" in {c[1] for c in conn.execute(f"PRAGMA table_info([{r[0]}])")}]
-    round_ = 0
-    while (have := conn.execute("SELECT count(*) FROM hook_events").fetchone()[0]) < events:
-        round_ += 1
-        sessions = [r[0] for r in conn.execute(
-            "SELECT session_id FROM hook_events GROUP BY session_id ORDER BY session_id")]
-        per_session = have / max(len(sessions), 1)
-        wanted = sessions[:max(1, min(len(sessions), int((events - have) / per_session) + 1))]
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS pick (session_id TEXT PRIMARY KEY)")
-        conn.execute("DELETE FROM pick")
-        conn.executemany("INSERT INTO pick VALUES (?)", [(s,) for s in wanted])
-        for table in tables:
-            _copy(conn, table, f"g{round_}", "WHERE session_id IN (SELECT session_id FROM pick)")
-        conn.commit()
-    conn.close()
-    shutil.rmtree(work, ignore_errors=True)
-
+from warehouse_support import build_big_ledger  # noqa: E402
 
 def counts(path: Path) -> dict[str, int]:
     conn = sqlite3.connect(str(path))
@@ -138,7 +87,7 @@ def main() -> None:
 
     if not args.ledger.exists() or counts(args.ledger).get("hook_events", 0) < args.events:
         started = time.perf_counter()
-        build(args.ledger, args.events)
+        build_big_ledger(args.ledger, args.events)
         print(f"built {args.ledger} in {time.perf_counter() - started:.0f} s")
     work = Path(tempfile.mkdtemp(prefix="hl-bench-run-"))
     ledger, project = work / "ledger.db", work / "acme-app"

@@ -48,14 +48,21 @@ class LedgerSnapshot:
 
     # -- what to send
 
-    def touched_sessions(self, after_id: int, upto_id: int) -> list[str]:
-        """Sessions with hook runs in (after_id, upto_id]: the only ones whose rows can have changed
-        in place (SESSION tables) since the sync that reached after_id."""
+    def touched_sessions(self, after_id: int, upto_id: int) -> set[str]:
+        """Sessions whose rows may have changed in place (SESSION tables) through the hook runs
+        in (after_id, upto_id]: the runs' own sessions, and the sessions of the agents that
+        acted (an agent's rows are found by its id, whichever session ran the hook)."""
         if "hook_events" not in self.tables or upto_id <= after_id:
-            return []
-        return [r[0] for r in self.conn.execute(
+            return set()
+        found = {r[0] for r in self.conn.execute(
             "SELECT DISTINCT session_id FROM hook_events WHERE id > ? AND id <= ? AND session_id IS NOT NULL",
-            (after_id, upto_id))]
+            (after_id, upto_id))}
+        if "agent_registry" in self.tables:
+            found |= {r[0] for r in self.conn.execute(
+                "SELECT DISTINCT session_id FROM agent_registry WHERE session_id IS NOT NULL AND id IN"
+                " (SELECT agent_id FROM hook_events WHERE id > ? AND id <= ? AND agent_id IS NOT NULL)",
+                (after_id, upto_id))}
+        return found
 
     def _select(self, table: str, columns: Sequence[str], where: str) -> str:
         cols = ", ".join(f"[{c}]" for c in columns)

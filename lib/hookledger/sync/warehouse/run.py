@@ -185,7 +185,7 @@ class Sync:
         high = ledger.max_rowid("hook_events") if "hook_events" in ledger.tables else 0
         if high < touched_through:
             touched_through = 0  # an older copy of the ledger: every session may differ
-        touched = sorted(set(ledger.touched_sessions(touched_through, high)) | self._open_sessions())
+        touched = sorted(ledger.touched_sessions(touched_through, high) | self._open_sessions())
         plans = self._plans(targets, cursors, touched)
         if self.progress_for is not None:
             self.shown = self.progress_for(sum(p.new_rows + p.rows_again for p in plans))

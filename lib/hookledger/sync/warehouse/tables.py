@@ -4,11 +4,12 @@ The columns and their types come from the warehouse table itself (its migration)
 its primary key minus ledger_id: an entry says only how the sync finds the rows to send.
 
 - APPEND: rows never change once written. Sent once, after a cursor on the ledger's rowid.
-- SESSION: rows change in place, but only inside a hook of their own session (every hook run
-  commits its changes with its hook_events row), or while their session is still open (the
-  next session's start closes out a stale one: its errors, metrics and status change). New
-  rows go after the cursor; rows of the sessions that had hook runs since the last sync, and of
-  the sessions the warehouse still holds as active, are sent again (unchanged ones write nothing).
+- SESSION: rows change in place, but only inside a hook run of their own session or of one of
+  its agents (every hook run commits its changes with its hook_events row), or while their
+  session is still open (the next session's start closes out a stale one: its errors, metrics
+  and status change). New rows go after the cursor; rows of the sessions touched by hook runs
+  since the last sync, and of the sessions the warehouse still holds as active, are sent again
+  (unchanged ones write nothing).
 - ANY: rows change from anywhere (another session's hook, a CLI command): all rows are sent
   again on every sync. Only for small tables.
 
