@@ -168,6 +168,17 @@ def test_secrets_redacted_in_error_and_command(project):
     assert "ghp_abcdefghijklmnopqrstuvwxyz0123456789" not in row["error_message"]
 
 
+def test_secret_after_a_flag_is_not_in_the_signature(project):
+    """The signature reorders a command's words (operands before options): it is made from the
+    redacted command, or `deploy --password S` would be stored as `deploy S --password`."""
+    for n in range(3):  # the third attempt records a failed path with the signature too
+        fail(project, n, command="deploy --password Tr0ub4dor-and-3-horses --env prod")
+    stored = json.dumps(errors(project) + rows(project, "SELECT * FROM failed_paths"))
+    assert "Tr0ub4dor" not in stored
+    assert {r["signature"] for r in errors(project)} == {"deploy [REDACTED] prod --env --password"}
+    assert [r["attempt_number"] for r in errors(project)] == [1, 2, 3]  # still one thing, counted
+
+
 def test_abandoned_at_session_end_and_reopened_on_resume(project):
     fail(project, 1)
     run_hook("SessionEnd", load_fixture("SessionEnd__other", project), project)

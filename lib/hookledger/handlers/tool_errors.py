@@ -45,7 +45,9 @@ def _subject(ctx: Context) -> tuple[str, str | None]:
 
     command = _command(ctx)
     if command:
-        return signature(command), None
+        # from the redacted command: normalising reorders words (`x --password S` -> `x S --password`),
+        # after which redaction no longer recognises the secret
+        return signature(redact(command)), None
     tool_input = ctx.event.tool_input
     for key in _SUBJECT_KEYS:
         value = tool_input.get(key)

@@ -175,7 +175,10 @@ class Sync:
         return self.report
 
     def _sync(self, about: dict[str, Any]) -> None:
-        self.report.migrations = schema.ensure(self.conn)
+        self.report.migrations, behind = schema.ensure(self.conn)
+        if behind:
+            self.report.not_synced.append(f"what needs {', '.join(behind)} (this role may not migrate the"
+                                          " warehouse: the owner runs `hookledger warehouse migrate`)")
         self._lock_ledger()
         targets = warehouse_tables(self.conn)
         self._register(about)

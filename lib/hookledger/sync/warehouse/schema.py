@@ -87,19 +87,23 @@ def migrate(conn: Any) -> list[str]:
             " run `hookledger warehouse migrate --target-db URL` as the database owner") from None
 
 
-def ensure(conn: Any, *, may_migrate: bool = True) -> list[str]:
-    """Make sure the schema is there and current; returns the migrations applied (maybe none).
+def ensure(conn: Any) -> tuple[list[str], list[str]]:
+    """Make sure the schema is there and current: (migrations applied, migrations still missing).
 
-    A role without DDL rights syncs into a current schema; a schema that is behind is migrated
-    when `may_migrate` and the role can, else NotInitialised says what to run.
+    A schema that is behind is migrated when this role may; a sync role (no DDL) syncs into the
+    tables the warehouse has, and the missing migrations are reported for the owner to apply.
+    No schema at all and no right to create it is NotInitialised.
     """
     todo = pending(conn)
     if not todo:
-        return []
-    if not may_migrate:
-        raise NotInitialised(f"the warehouse schema lacks {', '.join(m.label for m in todo)}:"
-                             " run `hookledger warehouse migrate --target-db URL`")
-    return migrate(conn)
+        return [], []
+    try:
+        return migrate(conn), []
+    except NotInitialised:
+        if applied(conn) is None:
+            raise NotInitialised("no hookledger schema in this database and this role may not create it:"
+                                 " run `hookledger warehouse init --target-db URL` as the database owner") from None
+        return [], [m.label for m in todo]
 
 
 def grant(conn: Any, role: str, *, write: bool) -> None:
