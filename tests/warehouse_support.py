@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -93,13 +95,22 @@ class Warehouse:
                                    (ledger_id,) if ledger_id else None)[0][0] for t in TABLES}
 
 
-@pytest.fixture
-def warehouse(pg_cluster) -> Warehouse:
+@contextmanager
+def new_database(cluster: pg_server.Cluster) -> Iterator[Warehouse]:
     db = f"wh_{uuid.uuid4().hex[:12]}"
-    admin = Warehouse(pg_cluster, "postgres")
+    admin = Warehouse(cluster, "postgres")
     admin.execute(f"CREATE DATABASE {db}")
-    yield Warehouse(pg_cluster, db)
-    admin.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    try:
+        yield Warehouse(cluster, db)
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+
+
+@pytest.fixture
+def warehouse(pg_cluster) -> Iterator[Warehouse]:
+    """A fresh, empty database for one test."""
+    with new_database(pg_cluster) as wh:
+        yield wh
 
 
 # ---------------------------------------------------------------- running hookledger
