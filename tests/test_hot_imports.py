@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT, load_fixture
 
-HEAVY = ("sqlite_utils", "click", "jsonschema", "orjson", "pluggy", "dateutil")
+HEAVY = ("sqlite_utils", "click", "jsonschema", "orjson", "pluggy", "dateutil", "psycopg")
 PROBE = """
 import os, runpy, sys, io, json
 sys.argv = [{hook!r}]
@@ -25,6 +25,7 @@ runpy.run_path({hook!r}, run_name="__main__")
 
 
 @pytest.mark.parametrize("event,fixture", [
+    ("SessionEnd", "SessionEnd__other"),  # with an automatic warehouse sync configured: spawned, not imported
     ("PreToolUse", "PreToolUse__Write"), ("PostToolUse", "PostToolUse__Bash"),
     ("PostToolUseFailure", "PostToolUseFailure__Bash"), ("UserPromptSubmit", "UserPromptSubmit__default"),
     ("Stop", "Stop__default"), ("SubagentStart", "SubagentStart__general-purpose"),
@@ -33,8 +34,12 @@ def test_hot_events_import_nothing_heavy(event, fixture, project):
     from conftest import hook_path, run_hook
 
     run_hook("SessionStart", load_fixture("SessionStart__startup", project), project)  # create + migrate first
+    (project / ".claude").mkdir(exist_ok=True)
+    (project / ".claude" / "hookledger.json").write_text(json.dumps(
+        {"sync": {"auto": [{"to": "postgres", "target_db": "postgresql://nobody@127.0.0.1:1/none"}]}}))
     code = PROBE.format(hook=str(hook_path(event)), heavy=HEAVY)
-    env = {"CLAUDE_PROJECT_DIR": str(project), "PATH": "/usr/bin:/bin"}
+    env = {"CLAUDE_PROJECT_DIR": str(project), "PATH": "/usr/bin:/bin",
+           "HOOKLEDGER_PG_RETRY_DELAYS": ""}  # the spawned sync finds no server: one attempt, then gone
     proc = subprocess.run([sys.executable, "-c", code], input=json.dumps(load_fixture(fixture, project)).encode(),
                           capture_output=True, env=env, cwd=str(ROOT))
     loaded = json.loads(proc.stderr.decode().strip().splitlines()[-1])

@@ -134,7 +134,7 @@ def status(conn: Any) -> dict[str, Any]:
     if done is not None and conn.execute("SELECT to_regclass('hookledger.ledgers')").fetchone()[0] is not None:
         cur = conn.execute(
             "SELECT l.ledger_id::text AS ledger_id, l.host, l.person, l.project, l.first_sync_at, l.last_sync_at,"
-            " (SELECT coalesce(sum(s.rows_sent), 0) FROM hookledger.sync_state s WHERE s.ledger_id = l.ledger_id)"
+            " (SELECT coalesce(sum(s.rows_sent), 0)::bigint FROM hookledger.sync_state s WHERE s.ledger_id = l.ledger_id)"
             " AS rows_sent FROM hookledger.ledgers l ORDER BY l.last_sync_at DESC NULLS LAST")
         names = [d.name for d in cur.description]
         out["ledgers"] = [dict(zip(names, row)) for row in cur.fetchall()]
