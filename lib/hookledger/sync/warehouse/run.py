@@ -10,7 +10,8 @@
    transaction that also moves the cursor; then the rows that may have changed since the last
    sync (tables.SESSION: rows of the sessions with hook runs since, or still open; tables.ANY:
    all), merged by key.
-4. Record where touched sessions were counted up to, and the time of this sync.
+4. Per table, record up to which hook_events id its changed rows were sent (the next sync
+   looks for touched sessions after it), and at last the time of this sync.
 
 A dry run does all of it inside one transaction and rolls it back: exact counts, nothing kept.
 """
@@ -94,6 +95,9 @@ class Sync:
         self.loader: Loader | None = None
         self.ledger_id = ""
         self.shown: Any = None
+        self.high = 0  # the ledger's last hook_events id in this sync's snapshot
+        self._open: set[str] = set()
+        self._touched_memo: dict[int, list[str]] = {}
 
     # -- connection, lock, retries
 
@@ -182,23 +186,22 @@ class Sync:
         self._lock_ledger()
         targets = warehouse_tables(self.conn)
         self._register(about)
-        cursors, touched_through = self._cursors()
-        ledger = self.ledger
-        ledger.begin()
-        high = ledger.max_rowid("hook_events") if "hook_events" in ledger.tables else 0
-        if high < touched_through:
-            touched_through = 0  # an older copy of the ledger: every session may differ
-        touched = sorted(ledger.touched_sessions(touched_through, high) | self._open_sessions())
-        plans = self._plans(targets, cursors, touched)
+        state = self._state()
+        self.ledger.begin()
+        self.high = self.ledger.max_rowid("hook_events") if "hook_events" in self.ledger.tables else 0
+        self._open = self._open_sessions()
+        plans = self._plans(targets, state)
         if self.progress_for is not None:
             self.shown = self.progress_for(sum(p.new_rows + p.rows_again for p in plans))
         for plan in plans:
             self._send_new(plan)
             self._send_again(plan)
-        sent = self.report.written
+            self._batch(lambda _, name=plan.table.name: self._state_row(
+                name, "touched_through = EXCLUDED.touched_through",
+                "hookledger.sync_state.touched_through <> EXCLUDED.touched_through", touched_through=self.high))
         self._batch(lambda _: self.conn.execute(
-            "UPDATE hookledger.ledgers SET touched_through = %s, last_sync_at = now(), last_sync_rows = %s"
-            " WHERE ledger_id = %s", (high, sent, self.ledger_id)))
+            "UPDATE hookledger.ledgers SET last_sync_at = now(), last_sync_rows = %s WHERE ledger_id = %s",
+            (self.report.written, self.ledger_id)))
 
     def _register(self, about: dict[str, Any]) -> None:
         cols = ["ledger_id", *about]
@@ -213,14 +216,29 @@ class Sync:
         return {r[0] for r in self.conn.execute(
             "SELECT session_id FROM hookledger.sessions WHERE ledger_id = %s AND status = 'active'", (self.ledger_id,))}
 
-    def _cursors(self) -> tuple[dict[str, int], int]:
-        cursors = dict(self.conn.execute("SELECT source_table, last_rowid FROM hookledger.sync_state"
-                                         " WHERE ledger_id = %s", (self.ledger_id,)).fetchall())
-        touched = self.conn.execute("SELECT touched_through FROM hookledger.ledgers WHERE ledger_id = %s",
-                                    (self.ledger_id,)).fetchone()[0]
-        return cursors, int(touched)
+    def _state(self) -> dict[str, tuple[int, int]]:
+        """source table -> (last_rowid, touched_through) as the warehouse has them for this ledger."""
+        return {r[0]: (int(r[1]), int(r[2])) for r in self.conn.execute(
+            "SELECT source_table, last_rowid, touched_through FROM hookledger.sync_state WHERE ledger_id = %s",
+            (self.ledger_id,))}
 
-    def _plans(self, targets: dict[str, Target], cursors: dict[str, int], touched: list[str]) -> list[Plan]:
+    def _state_row(self, table: str, sets: str, where: str = "TRUE", *, last_rowid: int = 0, rows_sent: int = 0,
+                   touched_through: int = 0) -> None:
+        """Insert this ledger's sync_state row for `table`, or update it (`sets` where `where`)."""
+        self.conn.execute(
+            "INSERT INTO hookledger.sync_state (ledger_id, source_table, last_rowid, rows_sent, touched_through)"
+            f" VALUES (%s, %s, %s, %s, %s) ON CONFLICT (ledger_id, source_table) DO UPDATE SET {sets},"
+            f" updated_at = now() WHERE {where}", (self.ledger_id, table, last_rowid, rows_sent, touched_through))
+
+    def _touched(self, since: int) -> list[str]:
+        """Sessions whose SESSION-table rows may have changed since hook_events id `since`."""
+        if since not in self._touched_memo:
+            if self.high < since:
+                since = 0  # an older copy of the ledger: every session may differ
+            self._touched_memo[since] = sorted(self.ledger.touched_sessions(since, self.high) | self._open)
+        return self._touched_memo[since]
+
+    def _plans(self, targets: dict[str, Target], state: dict[str, tuple[int, int]]) -> list[Plan]:
         ledger = self.ledger
         converter = Converter()
         plans = []
@@ -229,38 +247,39 @@ class Sync:
             self.report.not_synced.append(f"table {name} (no warehouse table for it yet)")
         for table in TABLES:
             target = targets.get(table.name)
-            if table.name not in ledger.tables or target is None:
-                if table.name in ledger.tables:
-                    self.report.not_synced.append(f"table {table.name} (the warehouse has no such table:"
-                                                  " run `hookledger warehouse migrate`)")
+            if table.name not in ledger.tables:
                 continue
-            have = ledger.columns(table.name)
-            columns = [c for c in have if c in target.types]
-            missing_key = [k for k in target.key if k not in columns]
-            if missing_key:
-                self.report.not_synced.append(f"table {table.name} (the ledger lacks key column(s) {', '.join(missing_key)})")
+            if target is None:
+                self.report.not_synced.append(f"table {table.name} (the warehouse has no such table:"
+                                              " run `hookledger warehouse migrate`)")
                 continue
-            self.report.not_synced += [f"column {table.name}.{c} (no warehouse column for it yet)"
-                                       for c in have if c not in target.types]
-            shared = Target(name=table.name, columns=columns, key=target.key,
-                            types={c: target.types[c] for c in columns})
-            cursor = int(cursors.get(table.name, 0))
+            shared = self._shared(table.name, target)
+            if shared is None:
+                continue
+            cursor, since = state.get(table.name, (0, 0))
             reset = ledger.max_rowid(table.name) < cursor
             if reset:
                 cursor = 0  # rows deleted from the top, renumbered, or an older copy: send them all again
-            again: list[str] | None
-            if table.changes == APPEND or cursor == 0:
-                again = []
-            elif table.changes == SESSION:
-                again = touched
-            else:
-                again = None
+            again: list[str] | None = [] if table.changes == APPEND or cursor == 0 else (
+                self._touched(since) if table.changes == SESSION else None)
             plan = Plan(table=table, target=shared, convert=_row_converter(converter, self.ledger_id, shared),
                         cursor=cursor, again=again, reset=reset)
             plan.new_rows = ledger.count_after(table.name, cursor)
             plan.rows_again = 0 if again == [] else ledger.count_again(table.name, cursor, again)
             plans.append(plan)
         return plans
+
+    def _shared(self, name: str, target: Target) -> Target | None:
+        """The warehouse table cut to the columns this ledger has (None: it lacks a key column)."""
+        have = self.ledger.columns(name)
+        columns = [c for c in have if c in target.types]
+        missing_key = [k for k in target.key if k not in columns]
+        if missing_key:
+            self.report.not_synced.append(f"table {name} (the ledger lacks key column(s) {', '.join(missing_key)})")
+            return None
+        self.report.not_synced += [f"column {name}.{c} (no warehouse column for it yet)"
+                                   for c in have if c not in target.types]
+        return Target(name=name, columns=columns, key=target.key, types={c: target.types[c] for c in columns})
 
     def _count(self, table: str, inserted: int, updated: int) -> None:
         if inserted:
@@ -275,9 +294,7 @@ class Sync:
     def _send_new(self, plan: Plan) -> None:
         name = plan.table.name
         if plan.reset:
-            self._batch(lambda _: self.conn.execute(
-                "UPDATE hookledger.sync_state SET last_rowid = 0, updated_at = now()"
-                " WHERE ledger_id = %s AND source_table = %s", (self.ledger_id, name)))
+            self._batch(lambda _: self._state_row(name, "last_rowid = 0"))
         if not plan.new_rows:
             return
         batches = self.ledger.rows_after(name, plan.target.columns, plan.cursor, BATCH_ROWS)
@@ -285,12 +302,9 @@ class Sync:
 
             def work(loader: Loader, rows: list[tuple] = rows, last: int = last) -> tuple[int, int]:
                 counts = loader.insert_new(plan.target, rows)
-                self.conn.execute(
-                    "INSERT INTO hookledger.sync_state (ledger_id, source_table, last_rowid, rows_sent)"
-                    " VALUES (%s, %s, %s, %s) ON CONFLICT (ledger_id, source_table) DO UPDATE SET"
-                    " last_rowid = greatest(hookledger.sync_state.last_rowid, EXCLUDED.last_rowid),"
-                    " rows_sent = hookledger.sync_state.rows_sent + EXCLUDED.rows_sent, updated_at = now()",
-                    (self.ledger_id, name, last, len(rows)))
+                self._state_row(name, "last_rowid = greatest(hookledger.sync_state.last_rowid, EXCLUDED.last_rowid),"
+                                " rows_sent = hookledger.sync_state.rows_sent + EXCLUDED.rows_sent",
+                                last_rowid=last, rows_sent=len(rows))
                 return counts
 
             self._count(name, *self._batch(work))

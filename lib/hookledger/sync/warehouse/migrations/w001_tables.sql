@@ -17,14 +17,14 @@ CREATE TABLE hookledger.ledgers (
     ledger_schema integer,               -- the ledger's PRAGMA user_version
     first_sync_at timestamptz NOT NULL DEFAULT now(),
     last_sync_at timestamptz,
-    last_sync_rows bigint,
-    touched_through bigint NOT NULL DEFAULT 0  -- hook_events id up to which touched sessions were re-sent
+    last_sync_rows bigint
 );
 
 CREATE TABLE hookledger.sync_state (
     ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
     source_table text NOT NULL,
     last_rowid bigint NOT NULL DEFAULT 0,  -- rows up to here are in the warehouse (moved in the batch's transaction)
+    touched_through bigint NOT NULL DEFAULT 0,  -- rows changed by hook runs up to this hook_events id were sent again
     rows_sent bigint NOT NULL DEFAULT 0,
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (ledger_id, source_table)
