@@ -7,21 +7,12 @@ for initdb in /usr/lib/postgresql/*/bin/initdb; do
   [ -x "$initdb" ] && exit 0
 done
 command -v initdb >/dev/null 2>&1 && exit 0
-command -v apt-get >/dev/null 2>&1 || exit 0
-if [ "$(id -u)" = 0 ]; then
-  SUDO=""
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  SUDO="sudo -n"
-else
-  exit 0
-fi
-echo "installing postgresql for the warehouse tests (apt-get)..." >&2
+. "$(dirname "$0")/apt.sh"
+as_root || exit 0
 if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
   # no "main" cluster, so nothing is started on port 5432 behind the tests' back
   $SUDO mkdir -p /etc/postgresql-common
   echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
 fi
-$SUDO apt-get update -qq >/dev/null 2>&1 && \
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null 2>&1 || \
-  echo "could not install postgresql; the warehouse tests will be skipped" >&2
+apt_install postgresql "the warehouse tests"
 exit 0

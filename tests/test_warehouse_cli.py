@@ -5,34 +5,15 @@ SessionEnd hook starts, detached."""
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
-
-import pytest
 
 import pg_server
 from conftest import load_fixture, run_hook
-from warehouse_support import (LIB, hookledger_cli, ledger_id, pg_cluster, replay_demo, sync_cli,  # noqa: F401
+from warehouse_support import (LIB, demo, hookledger_cli, ledger_id, pg_cluster, recorded, sync_cli,  # noqa: F401
                                warehouse)
-
-
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory) -> tuple[Path, Path]:
-    project = tmp_path_factory.mktemp("recorded") / "acme-app"
-    return project, replay_demo(project)
-
-
-@pytest.fixture
-def demo(recorded, tmp_path) -> tuple[Path, Path]:
-    project = tmp_path / "acme-app"
-    project.mkdir()
-    ledger = project / ".claude-session.db"
-    shutil.copy(recorded[1], ledger)
-    return project, ledger
 
 
 def test_init_migrate_status(warehouse, demo):

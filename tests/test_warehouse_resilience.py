@@ -6,7 +6,6 @@ an unreachable server, refused credentials and a locked table."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,22 +17,8 @@ import pytest
 
 import pg_server
 from conftest import load_fixture, run_hook
-from warehouse_support import (LIB, assert_matches_ledger, hookledger_cli, ledger_id, pg_cluster,  # noqa: F401
-                               replay_demo, sync_cli, warehouse)
-
-
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory) -> tuple[Path, Path]:
-    project = tmp_path_factory.mktemp("recorded") / "acme-app"
-    return project, replay_demo(project)
-
-
-def copy_ledger(recorded: tuple[Path, Path], tmp_path: Path, name: str) -> tuple[Path, Path]:
-    project = tmp_path / name
-    project.mkdir()
-    ledger = project / ".claude-session.db"
-    shutil.copy(recorded[1], ledger)
-    return project, ledger
+from warehouse_support import (LIB, assert_matches_ledger, copy_ledger, hookledger_cli, ledger_id,  # noqa: F401
+                               pg_cluster, recorded, sync_cli, warehouse)
 
 
 def more_events(project: Path, ledger: Path, n: int, tag: str) -> None:

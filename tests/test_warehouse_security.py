@@ -6,35 +6,18 @@ secret (seeded through the real hooks, or planted in an older ledger) is in a pg
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
-from pathlib import Path
 
 import pytest
 
 import pg_server
 from conftest import load_fixture, run_hook
 from hookledger.sync import auto
-from warehouse_support import (assert_matches_ledger, hookledger_cli, ledger_id, pg_cluster,  # noqa: F401
-                               replay_demo, sync_cli, warehouse)
+from warehouse_support import (assert_matches_ledger, demo, hookledger_cli, ledger_id, pg_cluster,  # noqa: F401
+                               recorded, sync_cli, warehouse)
 
 SYNC_PW = "syncer-Pw-5f1d2e9c"
 READ_PW = "grafana-Pw-a8b7c6d5"
-
-
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory) -> tuple[Path, Path]:
-    project = tmp_path_factory.mktemp("recorded") / "acme-app"
-    return project, replay_demo(project)
-
-
-@pytest.fixture
-def demo(recorded, tmp_path) -> tuple[Path, Path]:
-    project = tmp_path / "acme-app"
-    project.mkdir()
-    ledger = project / ".claude-session.db"
-    shutil.copy(recorded[1], ledger)
-    return project, ledger
 
 
 @pytest.fixture

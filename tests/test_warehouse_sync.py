@@ -8,32 +8,14 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from datetime import datetime, timezone
-from pathlib import Path
-
-import pytest
 
 from conftest import load_fixture, run_hook
-from warehouse_support import (Warehouse, assert_matches_ledger, ledger_id, pg_cluster, replay_demo,  # noqa: F401
-                               sync_cli, warehouse, warehouse_types)
+from warehouse_support import (Warehouse, assert_matches_ledger, demo, ledger_id, pg_cluster,  # noqa: F401
+                               recorded, sync_cli, warehouse, warehouse_types)
 
 JSON_COLUMNS = {("hook_events", "payload_summary"), ("context_snapshots", "content"), ("llm_verdicts", "verdict_json"),
                 ("agent_registry", "files_changed"), ("project_state", "value")}
 FLAG_COLUMNS = {("hook_events", "replayed"), ("agent_registry", "unattributed"), ("failed_paths", "still_relevant")}
-
-
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory) -> tuple[Path, Path]:
-    project = tmp_path_factory.mktemp("recorded") / "acme-app"
-    return project, replay_demo(project)
-
-
-@pytest.fixture
-def demo(recorded, tmp_path) -> tuple[Path, Path]:
-    """(project, ledger): a fresh copy of the recorded ledger for each test."""
-    project, ledger = recorded
-    copy = tmp_path / "ledger.db"
-    shutil.copy(ledger, copy)
-    return project, copy
 
 
 def xmins(wh: Warehouse) -> dict[str, list]:

@@ -148,6 +148,28 @@ def replay_demo(project: Path) -> Path:
     return Path(demo.db)
 
 
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory) -> tuple[Path, Path]:
+    """(project, ledger) of the recorded sessions, replayed once per test module."""
+    project = tmp_path_factory.mktemp("recorded") / "acme-app"
+    return project, replay_demo(project)
+
+
+def copy_ledger(recorded: tuple[Path, Path], tmp_path: Path, name: str = "acme-app") -> tuple[Path, Path]:
+    """A project of its own holding a fresh copy of the recorded ledger (never synced yet)."""
+    project = tmp_path / name
+    project.mkdir()
+    ledger = project / ".claude-session.db"
+    shutil.copy(recorded[1], ledger)
+    return project, ledger
+
+
+@pytest.fixture
+def demo(recorded, tmp_path) -> tuple[Path, Path]:
+    """(project, ledger): a fresh copy of the recorded ledger for one test."""
+    return copy_ledger(recorded, tmp_path)
+
+
 # ---------------------------------------------------------------- a bigger ledger
 
 
