@@ -19,20 +19,19 @@ A dry run does all of it inside one transaction and rolls it back: exact counts,
 from __future__ import annotations
 
 import os
-import queue
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from hookledger.sync.report import SyncReport
 from hookledger.sync.warehouse import dsn, identity, schema
-from hookledger.sync.warehouse.convert import Converter
 from hookledger.sync.warehouse.errors import Busy, WarehouseError
 from hookledger.sync.warehouse.ledger import LedgerSnapshot
 from hookledger.sync.warehouse.load import Loader, Target
+from hookledger.sync.warehouse.convert import Converter
+from hookledger.sync.warehouse.pipeline import converted
 from hookledger.sync.warehouse.tables import ANY, APPEND, INTERNAL, SESSION, TABLES, Table
 
 NAME = "postgres"
@@ -49,19 +48,19 @@ class WarehouseReport(SyncReport):
 
 @dataclass
 class Plan:
-    """One ledger table to sync: its warehouse target, converters, cursor and what to send again."""
+    """One ledger table to sync: its warehouse target, cursor and what to send again."""
 
     table: Table
     target: Target
-    convert: Callable[[tuple], tuple]
     cursor: int
     again: list[str] | None  # sessions whose rows to send again; None: all rows (ANY)
     reset: bool = False  # the warehouse cursor is past the ledger's last row: start over from 0
     new_rows: int = 0
     rows_again: int = 0
 
-    def convert_all(self, batch: list[tuple]) -> list[tuple]:
-        return [self.convert(r) for r in batch]
+    @property
+    def types(self) -> list[str]:
+        return [self.target.types[c] for c in self.target.columns]
 
 
 def warehouse_tables(conn: Any) -> dict[str, Target]:
@@ -98,6 +97,7 @@ class Sync:
         self.high = 0  # the ledger's last hook_events id in this sync's snapshot
         self._open: set[str] = set()
         self._touched_memo: dict[int, list[str]] = {}
+        self.converter = Converter()  # one per sync: its memo of redacted values lasts the whole run
 
     # -- connection, lock, retries
 
@@ -240,7 +240,6 @@ class Sync:
 
     def _plans(self, targets: dict[str, Target], state: dict[str, tuple[int, int]]) -> list[Plan]:
         ledger = self.ledger
-        converter = Converter()
         plans = []
         listed = {t.name for t in TABLES}
         for name in sorted(ledger.tables - listed - INTERNAL):
@@ -262,8 +261,7 @@ class Sync:
                 cursor = 0  # rows deleted from the top, renumbered, or an older copy: send them all again
             again: list[str] | None = [] if table.changes == APPEND or cursor == 0 else (
                 self._touched(since) if table.changes == SESSION else None)
-            plan = Plan(table=table, target=shared, convert=_row_converter(converter, self.ledger_id, shared),
-                        cursor=cursor, again=again, reset=reset)
+            plan = Plan(table=table, target=shared, cursor=cursor, again=again, reset=reset)
             plan.new_rows = ledger.count_after(table.name, cursor)
             plan.rows_again = 0 if again == [] else ledger.count_again(table.name, cursor, again)
             plans.append(plan)
@@ -298,7 +296,7 @@ class Sync:
         if not plan.new_rows:
             return
         batches = self.ledger.rows_after(name, plan.target.columns, plan.cursor, BATCH_ROWS)
-        for rows, last in ahead((plan.convert_all(b), b[-1][0]) for b in batches):
+        for last, rows in converted(self.converter, self.ledger_id, plan.types, batches):
 
             def work(loader: Loader, rows: list[tuple] = rows, last: int = last) -> tuple[int, int]:
                 counts = loader.insert_new(plan.target, rows)
@@ -314,65 +312,9 @@ class Sync:
         if not plan.rows_again:
             return
         batches = self.ledger.rows_again(plan.table.name, plan.target.columns, plan.cursor, plan.again, BATCH_ROWS)
-        for rows in ahead(plan.convert_all(b) for b in batches):
+        for _, rows in converted(self.converter, self.ledger_id, plan.types, batches):
             self._count(plan.table.name, *self._batch(lambda loader, rows=rows: loader.upsert(plan.target, rows)))
             self._tick(len(rows))
-
-
-class _Failed:
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-
-def ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
-    """`items`, produced on a thread up to `depth` ahead of the consumer: the next batch is read
-    from the ledger and converted while the server takes the previous one (psycopg waits for the
-    server without holding the GIL). The consumer stopping early stops the producer."""
-    out: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put(item):
-                    return
-            put(done)
-        except BaseException as exc:  # noqa: BLE001  (re-raised on the consumer's side)
-            put(_Failed(exc))
-
-    worker = threading.Thread(target=produce, name="hookledger-warehouse-read", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = out.get()
-            if item is done:
-                return
-            if isinstance(item, _Failed):
-                raise item.exc
-            yield item
-    finally:
-        stop.set()
-        worker.join()
-
-
-def _row_converter(converter: Converter, ledger_id: str, target: Target) -> Callable[[tuple], tuple]:
-    """(rowid, *ledger values) -> (ledger_id, *warehouse values)."""
-    funcs = [converter.for_type(target.types[c]) for c in target.columns]
-
-    def convert(row: tuple) -> tuple:
-        return (ledger_id, *[f(v) for f, v in zip(funcs, row[1:])])
-
-    return convert
 
 
 def _throwaway_id() -> str:

@@ -3,6 +3,9 @@
 -- timestamps (UTC text) -> timestamptz, JSON text -> jsonb, integers -> bigint, 0/1 flags ->
 -- boolean. The sync copies the columns a ledger table and its warehouse table share, so a
 -- later migration may add columns (ALTER TABLE ... ADD COLUMN) without touching the code.
+-- ledger_id names a hookledger.ledgers row (the sync registers the ledger before its rows) but
+-- is not declared a foreign key: the check per row was a quarter of the server's work in a
+-- bulk load of hook_events.
 
 CREATE TABLE hookledger.ledgers (
     ledger_id uuid PRIMARY KEY,          -- kept inside the ledger (project_state 'ledger_id'): survives renames
@@ -31,7 +34,7 @@ CREATE TABLE hookledger.sync_state (
 );
 
 CREATE TABLE hookledger.sessions (
-    ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
+    ledger_id uuid NOT NULL,
     session_id text NOT NULL,
     project_dir text,
     started_at timestamptz,
@@ -49,7 +52,7 @@ CREATE INDEX sessions_started_at ON hookledger.sessions (started_at);
 CREATE INDEX sessions_status ON hookledger.sessions (status);
 
 CREATE TABLE hookledger.agent_registry (
-    ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
+    ledger_id uuid NOT NULL,
     id text NOT NULL,
     session_id text,
     agent_type text,
@@ -67,7 +70,7 @@ CREATE INDEX agent_registry_session ON hookledger.agent_registry (ledger_id, ses
 CREATE INDEX agent_registry_running ON hookledger.agent_registry (last_event_at) WHERE status = 'running';
 
 CREATE TABLE hookledger.agent_spawns (
-    ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
+    ledger_id uuid NOT NULL,
     tool_use_id text NOT NULL,
     session_id text,
     parent_agent_id text,
@@ -82,7 +85,7 @@ CREATE TABLE hookledger.agent_spawns (
 CREATE INDEX agent_spawns_session ON hookledger.agent_spawns (ledger_id, session_id);
 
 CREATE TABLE hookledger.file_claims (
-    ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
+    ledger_id uuid NOT NULL,
     id bigint NOT NULL,
     session_id text,
     agent_id text,
@@ -100,7 +103,7 @@ CREATE INDEX file_claims_timestamp ON hookledger.file_claims (timestamp);
 CREATE INDEX file_claims_file ON hookledger.file_claims (file_path);
 
 CREATE TABLE hookledger.claim_conflicts (
-    ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
+    ledger_id uuid NOT NULL,
     id bigint NOT NULL,
     timestamp timestamptz,
     session_id text,
@@ -119,7 +122,7 @@ CREATE TABLE hookledger.claim_conflicts (
 CREATE INDEX claim_conflicts_session ON hookledger.claim_conflicts (ledger_id, session_id);
 
 CREATE TABLE hookledger.error_log (
-    ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
+    ledger_id uuid NOT NULL,
     id bigint NOT NULL,
     session_id text,
     timestamp timestamptz,
@@ -143,7 +146,7 @@ CREATE INDEX error_log_signature ON hookledger.error_log (signature);
 CREATE INDEX error_log_timestamp ON hookledger.error_log (timestamp);
 
 CREATE TABLE hookledger.failed_paths (
-    ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
+    ledger_id uuid NOT NULL,
     id bigint NOT NULL,
     session_id text,
     timestamp timestamptz,
@@ -158,7 +161,7 @@ CREATE TABLE hookledger.failed_paths (
 CREATE INDEX failed_paths_session ON hookledger.failed_paths (ledger_id, session_id);
 
 CREATE TABLE hookledger.context_snapshots (
-    ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
+    ledger_id uuid NOT NULL,
     id bigint NOT NULL,
     session_id text,
     timestamp timestamptz,
@@ -169,7 +172,7 @@ CREATE TABLE hookledger.context_snapshots (
 CREATE INDEX context_snapshots_session ON hookledger.context_snapshots (ledger_id, session_id);
 
 CREATE TABLE hookledger.llm_verdicts (
-    ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
+    ledger_id uuid NOT NULL,
     id bigint NOT NULL,
     session_id text,
     timestamp timestamptz,
@@ -185,7 +188,7 @@ CREATE INDEX llm_verdicts_session ON hookledger.llm_verdicts (ledger_id, session
 CREATE INDEX llm_verdicts_timestamp ON hookledger.llm_verdicts (timestamp);
 
 CREATE TABLE hookledger.session_metrics (
-    ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
+    ledger_id uuid NOT NULL,
     id bigint NOT NULL,
     session_id text,
     event_type text,
@@ -197,7 +200,7 @@ CREATE TABLE hookledger.session_metrics (
 CREATE INDEX session_metrics_session ON hookledger.session_metrics (ledger_id, session_id);
 
 CREATE TABLE hookledger.tasks (
-    ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
+    ledger_id uuid NOT NULL,
     session_id text NOT NULL,
     task_id text NOT NULL,
     subject text,
@@ -212,7 +215,7 @@ CREATE TABLE hookledger.tasks (
 );
 
 CREATE TABLE hookledger.transcript_usage (
-    ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
+    ledger_id uuid NOT NULL,
     session_id text NOT NULL,
     message_key text NOT NULL,
     model text,
@@ -224,7 +227,7 @@ CREATE TABLE hookledger.transcript_usage (
 );
 
 CREATE TABLE hookledger.transcript_cursors (
-    ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
+    ledger_id uuid NOT NULL,
     session_id text NOT NULL,
     path text NOT NULL,
     "offset" bigint,
@@ -233,7 +236,7 @@ CREATE TABLE hookledger.transcript_cursors (
 );
 
 CREATE TABLE hookledger.project_state (
-    ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
+    ledger_id uuid NOT NULL,
     key text NOT NULL,
     value jsonb,
     updated_at timestamptz,
@@ -243,7 +246,7 @@ CREATE TABLE hookledger.project_state (
 -- hook_events last: the big one. BRIN on time (rows arrive in time order; tiny and cheap to
 -- keep up during bulk loads), btree on the session for the per-session views.
 CREATE TABLE hookledger.hook_events (
-    ledger_id uuid NOT NULL REFERENCES hookledger.ledgers ON DELETE CASCADE,
+    ledger_id uuid NOT NULL,
     id bigint NOT NULL,
     session_id text,
     timestamp timestamptz,
