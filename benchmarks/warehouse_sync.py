@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -39,15 +40,25 @@ def counts(path: Path) -> dict[str, int]:
     return out
 
 
-def sync(ledger: Path, project: Path, url: str) -> tuple[float, str]:
+def sync(ledger: Path, project: Path, url: str, cluster: pg_server.Cluster | None, label: str) -> None:
+    """Run one `hookledger sync` and print its wall time, rows, and the CPU it and the server used
+    (CPU seconds do not depend on what else the machine runs; wall time does)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "lib")}
+    server = cluster.cpu_seconds() if cluster else None
+    client = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "hookledger", "sync", "--to", "postgres", "--target-db", url,
                            "--db", str(ledger), "--project", str(project)], capture_output=True, text=True, env=env)
     took = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"sync failed: {proc.stderr}")
-    return took, proc.stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - client.ru_utime + after.ru_stime - client.ru_stime
+    time.sleep(0.5)  # the backend has exited and been reaped: its CPU is the postmaster's children's
+    server_cpu = f"{cluster.cpu_seconds() - server:5.1f} s" if cluster and server is not None else "  n/a"
+    n = written(proc.stdout)
+    print(f"{label:<17}{took:7.2f} s wall  {n:>9,} rows  {n / took:>9,.0f} rows/s   cpu: sync {cpu:5.1f} s,"
+          f" server {server_cpu}   load {os.getloadavg()[0]:.1f}")
 
 
 def written(summary: str) -> int:
@@ -103,16 +114,13 @@ def main() -> None:
     else:
         cluster = pg_server.start()
         url = cluster.url()
+    print(f"machine: {os.cpu_count()} cores; wall times include the interpreter's start (~0.3 s) and"
+          " whatever else runs here (load = runnable processes, 1-minute average)")
     try:
-        first, out = sync(ledger, project, url)
-        n = written(out)
-        print(f"first sync:        {first:7.2f} s  {n:>9,} rows  {n / first:>9,.0f} rows/s")
-        again, out = sync(ledger, project, url)
-        print(f"nothing new:       {again:7.2f} s  {written(out):>9,} rows")
+        sync(ledger, project, url, cluster, "first sync:")
+        sync(ledger, project, url, cluster, "nothing new:")
         more_events(project, ledger, args.new_events)
-        incr, out = sync(ledger, project, url)
-        print(f"{args.new_events} new events:      {incr:7.2f} s  {written(out):>9,} rows"
-              f"  (includes ~0.3 s of python + import start-up)")
+        sync(ledger, project, url, cluster, f"{args.new_events} new events:")
     finally:
         if cluster is not None:
             cluster.stop()

@@ -93,6 +93,15 @@ class Cluster:
     def binary(self, name: str) -> str:
         return str(self.bin / name)
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time the server has used (postmaster and its exited backends; Linux /proc), or None."""
+        try:
+            pid = int((self.root / "data" / "postmaster.pid").read_text().split()[0])
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, ValueError, IndexError):
+            return None
+        return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
+
 
 def start(extra_conf: dict[str, str] | None = None) -> Cluster:
     """initdb + start a cluster in a new temporary directory; the caller stops it."""
