@@ -117,10 +117,10 @@ def test_event_list_is_defined_once():
 
 
 def test_auto_sync_targets_are_the_sync_adapters():
-    from hookledger.handlers.autosync import TARGETS
-    from hookledger.sync import ADAPTERS
+    from hookledger.handlers import autosync
+    from hookledger.sync import ADAPTERS, WAREHOUSE
 
-    assert set(TARGETS) == set(ADAPTERS)
+    assert set(autosync.TARGETS) == set(ADAPTERS) | {WAREHOUSE} and autosync.WAREHOUSE == WAREHOUSE
 
 
 @pytest.mark.parametrize("layer", STDLIB_LAYERS)

@@ -64,7 +64,7 @@ def test_bad_urls_and_no_client(demo):
     bad = sync_cli(ledger, project, "postgresql://u@127.0.0.1:notaport/db", check=False)
     assert bad.returncode == 1 and "refused the connection" in bad.stderr and "notaport" in bad.stderr
     script = ("import sys; sys.path.insert(0, %r); sys.modules['psycopg'] = None\n"
-              "from hookledger.cli import main; raise SystemExit(main(['sync', '--to', 'postgres', '--target-db',"
+              "from hookledger.faces.cli import main; raise SystemExit(main(['sync', '--to', 'postgres', '--target-db',"
               " 'postgresql://u@h/db', '--db', %r]))") % (str(LIB), str(ledger))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1

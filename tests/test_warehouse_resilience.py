@@ -89,7 +89,7 @@ else:                                # half the rows of a hook_events COPY sent,
                 yield row
         return real(self, target, then_die())
     load.Loader.copy = copy
-from hookledger.cli import cli
+from hookledger.faces.cli import cli
 cli(["sync", "--to", "postgres", "--target-db", {url!r}, "--db", {ledger!r}, "--project", {project!r}])
 """
 

@@ -12,7 +12,7 @@ import pytest
 
 import pg_server
 from conftest import load_fixture, run_hook
-from hookledger.sync import auto
+from hookledger.handlers import autosync as auto
 from warehouse_support import (assert_matches_ledger, demo, hookledger_cli, ledger_id, pg_cluster,  # noqa: F401
                                recorded, sync_cli, warehouse)
 

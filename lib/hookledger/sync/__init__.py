@@ -20,6 +20,7 @@ ADAPTERS: dict[str, str] = {
     "codewalkers": "hookledger.sync.codewalkers",
     "teamx": "hookledger.sync.teamx",
 }
+WAREHOUSE = "postgres"  # the team warehouse (hookledger.sync.warehouse): a PostgreSQL URL, not a SQLite file
 
 
 def adapter(name: str) -> ModuleType:

@@ -9,9 +9,7 @@ from typing import Any
 import click
 
 from hookledger.faces.commands.common import ledger_options, resolve
-from hookledger.sync import ADAPTERS
-
-WAREHOUSE = "postgres"
+from hookledger.sync import ADAPTERS, WAREHOUSE
 
 
 def _summary(report: Any) -> str:

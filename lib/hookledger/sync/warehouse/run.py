@@ -25,16 +25,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hookledger.sync import WAREHOUSE
 from hookledger.sync.report import SyncReport
 from hookledger.sync.warehouse import dsn, identity, schema
+from hookledger.sync.warehouse.convert import Converter
 from hookledger.sync.warehouse.errors import Busy, WarehouseError
 from hookledger.sync.warehouse.ledger import LedgerSnapshot
 from hookledger.sync.warehouse.load import Loader, Target
-from hookledger.sync.warehouse.convert import Converter
 from hookledger.sync.warehouse.pipeline import converted
 from hookledger.sync.warehouse.tables import ANY, APPEND, INTERNAL, SESSION, TABLES, Table
 
-NAME = "postgres"
 BATCH_ROWS = 10_000  # rows per transaction
 LEDGER_LOCK_WAIT_S = 120.0  # how long a second sync of the same ledger waits for the first
 
@@ -88,7 +88,7 @@ class Sync:
                  progress: Callable[[int], Any] | None, notify: Callable[[str], None] | None) -> None:
         self.ledger_path, self.url, self.project_dir = ledger_path, url, project_dir
         self.dry_run, self.config, self.progress_for, self.notify = dry_run, config, progress, notify
-        self.report = WarehouseReport(target=NAME, target_db=dsn.display(url), dry_run=dry_run)
+        self.report = WarehouseReport(target=WAREHOUSE, target_db=dsn.display(url), dry_run=dry_run)
         self.ledger: LedgerSnapshot | None = None
         self.conn: Any = None
         self.loader: Loader | None = None
