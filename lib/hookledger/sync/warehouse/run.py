@@ -3,9 +3,9 @@
 1. Identify the ledger (identity), connect (dsn, with retries), make sure the schema is current
    (schema), and take this ledger's advisory lock: one sync per ledger at a time, any number of
    ledgers at once.
-2. Read the cursors from the warehouse (hookledger.sync_state, hookledger.ledgers): they move in
-   the same transaction as the rows they cover, so resuming after a kill is exact, even when
-   the ledger itself was replaced by a copy.
+2. Read this ledger's cursors from the warehouse (hookledger.sync_state): they move in the same
+   transaction as the rows they cover, so resuming after a kill is exact, even when the ledger
+   itself was replaced by an older copy.
 3. For each table (tables.TABLES): new rows after its cursor, COPYed in batches, each batch one
    transaction that also moves the cursor; then the rows that may have changed since the last
    sync (tables.SESSION: rows of the sessions with hook runs since, or still open; tables.ANY:
@@ -149,13 +149,20 @@ class Sync:
     # -- the sync
 
     def run(self) -> WarehouseReport:
-        """The sync; a server error that is not retried becomes a WarehouseError (one line, scrubbed)."""
+        """The sync; a server error that is not retried, or a ledger that cannot be read, becomes a
+        WarehouseError (one line, scrubbed)."""
+        import sqlite3
+
+        from hookledger.store.conn import LedgerUnavailable
+
         psycopg = dsn.client()
         try:
             return self._run()
         except psycopg.Error as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise WarehouseError(f"PostgreSQL at {self.report.target_db}: {dsn.scrub(first, self.url)}") from None
+        except (LedgerUnavailable, sqlite3.Error) as exc:
+            raise WarehouseError(f"cannot read the ledger {self.ledger_path}: {exc}") from None
 
     def _run(self) -> WarehouseReport:
         ledger = self.ledger = LedgerSnapshot.open(self.ledger_path)
