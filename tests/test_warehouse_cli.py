@@ -63,6 +63,11 @@ def test_bad_urls_and_no_client(demo):
     project, ledger = demo
     bad = sync_cli(ledger, project, "postgresql://u@127.0.0.1:notaport/db", check=False)
     assert bad.returncode == 1 and "refused the connection" in bad.stderr and "notaport" in bad.stderr
+    junk = project / "junk.db"
+    junk.write_text("not a database at all")
+    unreadable = sync_cli(junk, project, "postgresql://u@127.0.0.1:1/db", check=False)
+    assert unreadable.returncode == 1 and f"cannot read the ledger {junk}" in unreadable.stderr
+    assert "Traceback" not in unreadable.stderr
     script = ("import sys; sys.path.insert(0, %r); sys.modules['psycopg'] = None\n"
               "from hookledger.faces.cli import main; raise SystemExit(main(['sync', '--to', 'postgres', '--target-db',"
               " 'postgresql://u@h/db', '--db', %r]))") % (str(LIB), str(ledger))
