@@ -4,7 +4,7 @@
 -- Starts from the original hooks' schema (seed 003), upgraded in place; PRAGMA user_version
 -- counts the migrations applied (recorded by name in _sqlite_migrations). Connections set: PRAGMA journal_mode = WAL; busy_timeout first.
 
-PRAGMA user_version = 9;
+PRAGMA user_version = 10;
 
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
@@ -51,6 +51,8 @@ CREATE TABLE claim_conflicts (
     policy TEXT,                   -- claims.policy in force: warn, ask, deny
     answer TEXT                    -- what the agent was told: warn (allowed + context), ask, deny
 );
+
+CREATE TABLE config_problems ( session_id TEXT NOT NULL, problem TEXT NOT NULL, first_seen TEXT NOT NULL, PRIMARY KEY (session_id, problem));
 
 CREATE TABLE context_snapshots (
 id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -94,7 +94,7 @@ def test_unknown_mode_falls_back_to_observe(project):
     assert complete(project).returncode == 0
     [v] = verdicts(project)
     assert v["source"] == "observe" and v["verdict"]["config_notes"] == \
-        ["gate.mode 'strict' is not one of observe, checks, judge: observe"]
+        ['gate.mode = "strict" is not one of observe, checks, judge: default "observe" used']
 
 
 # ---------------------------------------------------------------- checks

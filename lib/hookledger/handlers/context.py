@@ -16,7 +16,7 @@ class Context:
 
     def __init__(self, conn: sqlite3.Connection, event: Event, now: str, project_dir: str, db_path: str,
                  replay: bool = False, _config: dict[str, Any] | None = None,
-                 prepared: dict[str, Any] | None = None) -> None:
+                 prepared: dict[str, Any] | None = None, config_problems: list[str] | None = None) -> None:
         self.conn = conn  # inside a BEGIN IMMEDIATE transaction
         self.event = event
         self.now = now  # when the event was received (not when a spooled copy is replayed)
@@ -24,6 +24,7 @@ class Context:
         self.db_path = db_path
         self.replay = replay  # True when replayed from the spool: answers are discarded
         self._config = _config
+        self.config_problems = config_problems or []  # what config validation replaced by defaults
         # module name -> what its prepare_<event> returned before the transaction (handlers/__init__)
         self.prepared = prepared if prepared is not None else {}
 
@@ -31,9 +32,9 @@ class Context:
     def config(self) -> dict[str, Any]:
         """The project's `.claude/hookledger.json` over the defaults (read once per run)."""
         if self._config is None:
-            from hookledger.hotpath.config import load
+            from hookledger.hotpath.config import load_checked
 
-            self._config = load(self.project_dir)
+            self._config, self.config_problems = load_checked(self.project_dir)
         return self._config
 
     @property

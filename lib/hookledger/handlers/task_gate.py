@@ -36,20 +36,15 @@ REFUSED = "completion refused by a TaskCompleted hook: "
 
 
 class Settings:
-    """`gate.*` validated: a bad value falls back to its default and is noted in the verdict."""
+    """`gate.*`, validated by hotpath/config (a bad value is its default there); the
+    configuration problems about the gate are noted in the verdict."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        self.notes: list[str] = []
-        raw = get(config, "gate.mode")
-        word = raw.strip().lower() if isinstance(raw, str) else None
-        self.mode = word if word in MODES else "observe"
-        if word not in MODES:
-            self.notes.append(f"gate.mode {raw!r} is not one of {', '.join(MODES)}: observe")
+    def __init__(self, config: dict[str, Any], problems: list[str] | None = None) -> None:
+        self.notes = [p for p in problems or [] if p.startswith("gate.")]
+        mode = get(config, "gate.mode")
+        self.mode = mode if mode in MODES else "observe"
         blocks = get(config, "gate.max_blocks")
-        valid = isinstance(blocks, (int, float)) and not isinstance(blocks, bool) and blocks >= 0
-        self.max_blocks = int(blocks) if valid else DEFAULT_MAX_BLOCKS
-        if not valid and blocks is not None:
-            self.notes.append(f"gate.max_blocks {blocks!r} is not a number >= 0: {DEFAULT_MAX_BLOCKS}")
+        self.max_blocks = blocks if isinstance(blocks, int) and not isinstance(blocks, bool) else DEFAULT_MAX_BLOCKS
         self.commands = get(config, "gate.commands")
         self.timeout = get(config, "gate.timeout_seconds")
 
@@ -72,7 +67,7 @@ def task_completed(ctx: Context) -> Decision | None:
     task_id = ctx.event.task_id()
     if not task_id:
         return None
-    settings = Settings(ctx.config)
+    settings = Settings(ctx.config, ctx.config_problems)
     subject = ctx.event.text("task_subject")
     before = task_status(ctx, task_id)  # handlers/tasks ran first: the row exists
     verdict: dict[str, Any] = {"mode": settings.mode, "task": {

@@ -81,8 +81,11 @@ def check(data: Any, event: str, schema: dict[str, Any] | None = None) -> None:
     if not isinstance(data, dict):
         raise BadInput(f"input is a JSON {type(data).__name__.replace('dict', 'object')}, expected an object")
     name = data.get("hook_event_name")
-    if name != event:
-        raise BadInput(f"hook_event_name is {name!r} but this is the {event} dispatcher")
+    if name != event:  # never quote the value: bad input can carry anything, secrets included
+        from hookledger.hotpath.events import EVENTS
+
+        shown = repr(name) if name in EVENTS else _what(name)  # an event's name is safe to quote
+        raise BadInput(f"hook_event_name is {shown} but this is the {event} dispatcher")
     schema = schema or load_schema()
     defs = schema["$defs"]
     parts = [defs["common"], defs.get(event, {})]
@@ -97,15 +100,31 @@ def check(data: Any, event: str, schema: dict[str, Any] | None = None) -> None:
                 )
 
 
+def _what(value: Any) -> str:
+    """A value described without quoting it: its JSON type (and size)."""
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters" if value else "an empty string"
+    if value is None:
+        return "missing"
+    kind = {"dict": "an object", "list": "an array", "bool": "a boolean", "int": "a number", "float": "a number"}
+    return kind.get(type(value).__name__, type(value).__name__)
+
+
 def explain(data: Any, event: str) -> str:
-    """Full jsonschema message for an input that failed `check` (cold: imports jsonschema)."""
+    """Where and why an input that failed `check` breaks the schema, from jsonschema (cold),
+    without quoting the offending value (it may be a secret)."""
     try:
         import jsonschema
 
         schema = load_schema()
         validator = jsonschema.Draft202012Validator({**schema, "$ref": f"#/$defs/{event}"})
         error = jsonschema.exceptions.best_match(validator.iter_errors(data))
-        return "" if error is None else f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
+        if error is None:
+            return ""
+        where = "/".join(str(p)[:60] for p in error.absolute_path) or "<root>"
+        expected = error.validator_value if error.validator in ("type", "required", "enum", "const") else None
+        rule = f"{error.validator} {json.dumps(expected)[:120]}" if expected is not None else str(error.validator)
+        return f"{where}: {_what(error.instance)} fails {rule}"
     except Exception:  # explanation is best effort; the cheap check already decided
         return ""
 

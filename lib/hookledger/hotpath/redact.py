@@ -1,99 +1,324 @@
-"""Secret redaction, applied before anything is written to the ledger or synced.
+"""Secret redaction: the one choke point every stored, printed, spooled, reported or synced
+text passes through (the ledger connection redacts every string it binds, see
+store/conn.py; the spool, stderr, the report and the sync targets call `redact`/`scrub`).
 
-Patterns cover the common credential shapes (provider API keys, cloud keys, tokens, JWTs,
-private key blocks, credentials in URLs, `PASSWORD=...` style assignments). Redaction is
-deliberately greedy: a false positive costs a few characters of audit text, a false
-negative leaks a credential into a database that tools sync elsewhere.
+The rules are our own, written after the rule sets of widely used secret scanners (gitleaks'
+default config, trufflehog's detectors, detect-secrets' keyword plugin): provider key shapes
+(Anthropic, OpenAI, AWS, Google, Stripe, GitHub, GitLab, Slack, npm, and a few more), JWTs,
+Bearer/Basic/token credentials, private key blocks, credentials in URLs, `-pPASSWORD`-style
+client options, `--password VALUE`-style options, and `NAME=value` / JSON / YAML assignments
+whose name says password, secret, token, key or credential. Provider prefixes are matched
+without a leading word boundary, so a key glued to a word (`xAKIA...`) is still found.
+
+Redaction is greedy: a false positive costs a few characters of audit text, a false negative
+leaks a credential into files that tools sync elsewhere. It is idempotent (markers are never
+matched again) and keeps JSON text valid: a replaced span never swallows a quote or half an
+escape, and a JSON number, true, false or null is never replaced.
+
+Speed (every hook redacts what it stores): a rule is compiled and run only when the text holds
+one of its trigger literals, found by one case-insensitive search; texts shorter than
+MIN_SECRET_TEXT cannot hold a secret any rule finds and are returned untouched.
 """
 
 from __future__ import annotations
 
 import re
 
-_SECRET_KEY_RE: "re.Pattern[str] | None" = None
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~3 ms)
 
-_SECRET_KEY_WORDS = r"(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|credentials?|auth(?:orization)?|session[_-]?key|cookie)"
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
-# (pattern, replacement, literal triggers, lowercase triggers). A rule is compiled and run only
-# when the text contains one of its triggers: every hook redacts its payload summary, and
-# compiling all the patterns up front costs ~2 ms per hook for text that rarely holds a secret.
-# The triggers are necessary conditions of a match, so skipping a rule never misses a secret.
-_KEY_TRIGGERS = ("pass", "pwd", "secret", "token", "key", "credential", "auth", "cookie")
-_RULES: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
-    (r"(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
-     "[REDACTED:private_key]", ("PRIVATE KEY-----",), ()),
-    (r"\bsk-ant-[A-Za-z0-9_\-]{8,}", "[REDACTED:anthropic_key]", ("sk-ant-",), ()),
-    (r"\bsk-(?:proj-|svcacct-|live-|test-)?[A-Za-z0-9_\-]{20,}", "[REDACTED:api_key]", ("sk-",), ()),
-    (r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b", "[REDACTED:aws_key]", ("AKIA", "ASIA", "AGPA", "AIDA", "AROA"), ()),
-    (r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_\-]{20,})",
-     "[REDACTED:git_token]", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-"), ()),
-    (r"\bxox[abprs]-[A-Za-z0-9\-]{10,}", "[REDACTED:slack_token]", ("xox",), ()),
-    (r"\bAIza[0-9A-Za-z_\-]{30,}", "[REDACTED:google_key]", ("AIza",), ()),
-    (r"\b[rsp]k_(?:live|test)_[0-9A-Za-z]{10,}", "[REDACTED:stripe_key]", ("k_live_", "k_test_"), ()),
-    (r"\bnpm_[A-Za-z0-9]{30,}", "[REDACTED:npm_token]", ("npm_",), ()),
-    (r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", "[REDACTED:jwt]", ("eyJ",), ()),
-    (r"(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=\-]{12,}", r"\1\2[REDACTED]", (), ("bearer", "basic", "token")),
-    # Credentials inside URLs: scheme://user:password@host
-    (r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s:/@\"']+:)[^\s@/\"']+@", r"\1[REDACTED]@", ("://",), ()),
-    # KEY=value, key: value, "key": "value", --password value. The match can only start where a
-    # run of key characters starts (a match inside one extends to its start, which the scan
-    # reaches first): the lookbehind says so, and spares the quadratic retries inside long runs.
-    (r"(?i)(?<![\w.\-])([\w.\-]*" + _SECRET_KEY_WORDS + r"[\w.\-]*[\"']?\s*[:=]\s*[\"']?)(?!\[REDACTED)([^\s\"',;&]{3,})",
-     r"\1[REDACTED]", (), _KEY_TRIGGERS),
-    (r"(?i)(--?" + _SECRET_KEY_WORDS + r"[\w\-]*[ =])(?!\[REDACTED)([^\s\"']{3,})", r"\1[REDACTED]", (), _KEY_TRIGGERS),
+MARK = "[REDACTED"
+MIN_SECRET_TEXT = 5  # "pwd=x": nothing shorter can hold a secret any rule finds
+
+
+def _mixed(token: str) -> bool:
+    """Looks generated: a digit and a letter, or both letter cases (not a plain word)."""
+    has_digit = any(c.isdigit() for c in token)
+    has_upper = any(c.isupper() for c in token)
+    has_lower = any(c.islower() for c in token)
+    return (has_digit and (has_upper or has_lower)) or (has_upper and has_lower)
+
+
+def _random_looking(token: str) -> bool:
+    """Upper and lower case letters and digits: a generated key, not a word or a hex digest."""
+    return any(c.isdigit() for c in token) and any(c.isupper() for c in token) and any(c.islower() for c in token)
+
+
+def _credential_like(token: str) -> bool:
+    """A credential after Bearer/Basic/token: generated-looking, or with base64/token punctuation."""
+    return len(token) >= 8 and (_mixed(token) or any(c in token for c in "+/=_.~-"))
+
+
+# (name, pattern, triggers, check). A rule runs only when one of its triggers (compared
+# case-insensitively) occurs in the text; `check`, when given, must accept the matched secret
+# (group "s" when the pattern has one, else the whole match), or the match is left alone.
+# The secret is replaced by `[REDACTED:name]`; text around group "s" is kept.
+_RULES: list[tuple[str, str, tuple[str, ...], Any]] = [
+    # -- key material
+    ("private_key", r"-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:[^\"\\]|\\.)*?"
+                    r"(?:-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----|(?=\")|\Z)", ("private key",), None),
+    ("age_key", r"AGE-SECRET-KEY-1[0-9A-Z]{20,}", ("age-secret",), None),
+    # -- provider keys and tokens (no leading \b: a key glued to a word is still a key)
+    ("anthropic_key", r"sk-ant-[A-Za-z0-9_\-]{12,}", ("sk-",), None),
+    ("openai_key", r"sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_\-]{12,}", ("sk-",), None),
+    ("openai_key", r"[A-Za-z0-9_\-]*T3BlbkFJ[A-Za-z0-9_\-]*", ("t3blbkfj",), None),
+    ("api_key", r"(?<![A-Za-z0-9])sk-[A-Za-z0-9]{20,}", ("sk-",), _mixed),
+    ("api_key", r"sk-[A-Za-z0-9]{24,}", ("sk-",), _random_looking),
+    ("aws_key", r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}", ("a3t", "akia", "asia", "abia", "acca"), None),
+    ("aws_bedrock_key", r"ABSK[A-Za-z0-9+/]{40,}={0,2}", ("absk",), None),
+    ("google_key", r"AIza[0-9A-Za-z_\-]{30,}", ("aiza",), None),
+    ("google_oauth", r"ya29\.[0-9A-Za-z_\-]{20,}", ("ya29.",), None),
+    ("google_oauth", r"GOCSPX-[0-9A-Za-z_\-]{20,}", ("gocspx-",), None),
+    ("stripe_key", r"(?:sk|rk|pk)_(?:live|test|prod)_[0-9A-Za-z]{10,}", ("k_live_", "k_test_", "k_prod_"), None),
+    ("stripe_key", r"whsec_[0-9A-Za-z]{20,}", ("whsec_",), None),
+    ("github_token", r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}", ("gh",), None),
+    ("github_token", r"github_pat_[A-Za-z0-9_]{20,}", ("gh",), None),
+    ("gitlab_token", r"gl(?:pat|dt|ptt|rt|cbt|oas|soat|ft|imt|agent|ffct)-[0-9A-Za-z_\-]{20,}",
+     ("gl",), None),
+    ("gitlab_token", r"GR1348941[0-9A-Za-z_\-]{20,}", ("gr1348941",), None),
+    ("slack_token", r"xox[abposre]-[0-9A-Za-z\-]{10,}", ("xox",), None),
+    ("slack_token", r"xapp-\d-[0-9A-Za-z\-]{10,}", ("xapp-",), None),
+    ("slack_webhook", r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/]{20,}", ("hooks.slack.com/",), None),
+    ("npm_token", r"npm_[A-Za-z0-9]{30,}", ("npm_",), None),
+    ("pypi_token", r"pypi-AgE[A-Za-z0-9_\-]{40,}", ("pypi-age",), None),
+    ("huggingface_token", r"hf_[A-Za-z0-9]{30,}", ("hf_",), None),
+    ("sendgrid_key", r"SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}", ("sg.",), None),
+    ("digitalocean_token", r"do[por]_v1_[a-f0-9]{64}", ("_v1_",), None),
+    ("shopify_token", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}", ("shp",), None),
+    ("jwt", r"ey[A-Za-z0-9_\-]{10,}\.ey[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]*", (".ey",), None),
+    # -- credentials by context
+    ("auth", r"(?i)\b(?:bearer|basic|token|digest|apikey|api-key)\s+(?P<s>[A-Za-z0-9._~+/=\-]{8,})",
+     ("bearer", "basic", "token", "digest", "api"), _credential_like),
+    ("url_credentials", r"(?i)[a-z][a-z0-9+.\-]*://[^\s:/@\"'\\]*:(?P<s>[^\s@/\"'\\]+)@", ("://",), None),
+    ("url_credentials", r"(?i)[a-z][a-z0-9+.\-]*://(?P<s>[^\s:/@\"'\\]{16,})@", ("://",), _mixed),
+    ("client_password", r"(?i)\b(?:mysql\w*|mariadb\w*|mongo(?:sh|dump|restore|import|export)?|sshpass)\b"
+                        r"[^\n|;&]*?\s(?-i:-p)(?:\s+(?=(?!-)\S))?(?P<s>\"[^\"\n]*\"|'[^'\n]*'|[^\s\"'\\]+)",
+     ("mysql", "mariadb", "mongo", "sshpass"), None),
+    ("client_password", r"\s-u\s*[^\s\"'\\]+\s+(?:-[A-Za-z]\S*\s+)*-p(?P<s>[^\s\"'\\]+)", ("-p",), None),
+    ("client_password", r"(?i)\bredis-cli\b[^\n|;&]*?\s-a\s+(?P<s>[^\s\"'\\]+)", ("redis-cli",), None),
+    ("user_password", r"(?:\s|^)(?:-u|--user)(?:=|\s*)[\"']?[^\s:\"'\\]+:(?P<s>[^\s\"'\\@]{3,})", ("-u",),
+     lambda s: not s.isdigit()),
 ]
+# Assignments and options whose name says secret: found by their keyword, checked in Python.
+_ASSIGN_TRIGGERS = ("pass", "pwd", "secret", "token", "key", "cred", "auth", "cookie")
+
+_triggers: tuple[tuple[str, tuple[int, ...]], ...] | None = None  # (literal, rules it enables)
 _compiled: dict[int, re.Pattern[str]] = {}
-_ANY_TRIGGER_RE: "re.Pattern[str] | None" = None
+_cache: dict[str, str] = {}  # recent texts -> redacted (ids and timestamps recur in every query)
+_CACHE_MAX_TEXT = 256
+_CACHE_MAX_ITEMS = 4096
+
+
+def _trigger_index() -> tuple[tuple[str, tuple[int, ...]], ...]:
+    global _triggers
+    if _triggers is None:
+        index: dict[str, list[int]] = {}
+        for i, rule in enumerate(_RULES):
+            for trigger in rule[2]:
+                index.setdefault(trigger, []).append(i)
+        for trigger in _ASSIGN_TRIGGERS:
+            index.setdefault(trigger, []).append(-1)
+        _triggers = tuple((t, tuple(rules)) for t, rules in index.items())
+    return _triggers
 
 
 def _pattern(i: int) -> re.Pattern[str]:
     pattern = _compiled.get(i)
     if pattern is None:
-        pattern = _compiled[i] = re.compile(_RULES[i][0])
+        pattern = _compiled[i] = re.compile(_RULES[i][1])
     return pattern
+
+
+def _apply_rule(i: int, text: str) -> str:
+    name, _, _, check = _RULES[i]
+    marker = f"{MARK}:{name}]"
+    pattern = _pattern(i)
+    has_group = "s" in pattern.groupindex
+
+    def replace(m: re.Match[str]) -> str:
+        secret = m.group("s") if has_group else m.group(0)
+        if secret is None or secret.startswith(MARK) or (check is not None and not check(secret)):
+            return m.group(0)
+        if not has_group:
+            return marker
+        start, end = m.span("s")
+        quote = secret[0] if secret[:1] in "\"'" and len(secret) > 1 and secret[-1] == secret[0] else ""
+        inner = f"{quote}{marker}{quote}"
+        return m.group(0)[: start - m.start()] + inner + m.group(0)[end - m.start():]
+
+    return pattern.sub(replace, text)
+
+
+# ---------------------------------------------------------------- names that say secret
+
+_STRONG = ("password", "passwd", "passphrase", "secret", "token", "apikey", "credential", "privatekey", "accesskey")
+_WEAK = frozenset({"pass", "pwd", "pw", "key", "auth", "authorization", "cookie", "creds", "cred", "sessionid",
+                   "session-token", "psk", "dsn"})
+# *_key names that are not secrets (a sort key, a row key...).
+_PLAIN_KEYS = frozenset({"sort", "primary", "foreign", "cache", "message", "partition", "idempotency", "dedup",
+                         "lookup", "row", "group", "order", "map", "dict", "hot", "public", "unique", "composite",
+                         "natural", "shift", "ctrl", "alt", "meta", "press", "up", "down", "on", "by", "s", "pub"})
+_NOT_SECRET_TOKENS = ("tokens", "tokeniz", "tokenis", "token_count", "tokencount", "token_type", "tokentype",
+                      "token_usage", "token_limit", "token_budget", "passed", "passes", "passing", "bypass",
+                      "compass", "passenger", "passive", "passport", "keyboard", "keyword", "keys", "keyframe",
+                      "keychain_path", "secretary", "authors", "author", "authority", "authorize_url")
+_WORD_SPLIT: re.Pattern[str] | None = None
+
+
+def is_secret_key(name: str) -> bool:
+    """True for a name whose value is a credential by name: `api_key`, `PGPASSWORD`,
+    `--auth-token`, `clientSecret`, `"password"`; False for `max_tokens`, `sort_key`, `author`."""
+    global _WORD_SPLIT
+    if not isinstance(name, str) or len(name) > 120:
+        return False
+    lower = name.lower().strip("-_.\"' ")
+    if not any(t in lower for t in _ASSIGN_TRIGGERS):
+        return False
+    if any(word in lower for word in _STRONG):
+        cleaned = lower
+        for benign in _NOT_SECRET_TOKENS:
+            cleaned = cleaned.replace(benign, "_")
+        if any(word in cleaned for word in _STRONG):
+            return True
+    if _WORD_SPLIT is None:
+        _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+    words = [w.lower() for w in _WORD_SPLIT.split(name.strip("-_.\"' ")) if w]
+    for i, word in enumerate(words):
+        if word in _WEAK:
+            if word == "key" and i > 0 and words[i - 1] in _PLAIN_KEYS:
+                continue
+            return True
+        if word.endswith("key") and word[:-3] in ("api", "access", "private", "secret", "client", "signing",
+                                                  "encryption", "master", "license", "session", "auth", "app",
+                                                  "account", "service", "consumer", "admin", "db", "ssh"):
+            return True
+    return False
+
+
+_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate"})  # Authorization: Bearer <- the secret follows
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+_KEYWORD_RE: re.Pattern[str] | None = None
+_VALUE_RE: re.Pattern[str] | None = None
+_OPTION_VALUE_RE: re.Pattern[str] | None = None
+_JSON_LITERAL: re.Pattern[str] | None = None
+# A value: "double quoted" (escapes kept whole), \"escaped quotes\" (JSON inside JSON),
+# 'single quoted', or a bare word up to a separator. Never a quote or a lone backslash.
+_VALUE = r"(?P<v>\"(?:[^\"\\\n]|\\.)*\"|\\\"(?:[^\"\\\n]|\\[^\"])*\\\"|'[^'\n]*'|[^\s\"'\\,;&|<>(){}\[\]`]+)"
+
+
+def _assign_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    global _KEYWORD_RE, _VALUE_RE, _OPTION_VALUE_RE, _JSON_LITERAL
+    if _KEYWORD_RE is None or _VALUE_RE is None or _OPTION_VALUE_RE is None or _JSON_LITERAL is None:
+        _KEYWORD_RE = re.compile("|".join(_ASSIGN_TRIGGERS), re.IGNORECASE)
+        # closing quote of a quoted name, then = : := => (with spaces around), then the value
+        _VALUE_RE = re.compile(r"(?P<q>\\?[\"']?)[ \t]{0,3}(?P<sep>=>|:=|==?|:)[ \t]{0,3}" + _VALUE)
+        _OPTION_VALUE_RE = re.compile(r"(?:=|[ \t]+)(?!-)" + _VALUE)
+        _JSON_LITERAL = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")
+    return _KEYWORD_RE, _VALUE_RE, _OPTION_VALUE_RE, _JSON_LITERAL
+
+
+def _redact_assignments(text: str) -> str:
+    """`NAME=value`, `"name": "value"`, `name: value`, `--name value`: the value goes when
+    the name says secret (is_secret_key)."""
+    keyword_re, value_re, option_re, literal_re = _assign_patterns()
+    out: list[str] = []
+    done = 0  # text[:done] is settled
+    n = len(text)
+    for m in keyword_re.finditer(text):
+        if m.start() < done:
+            continue
+        start, end = m.start(), m.end()
+        while start > done and text[start - 1] in _NAME_CHARS:
+            start -= 1
+        while end < n and text[end] in _NAME_CHARS:
+            end += 1
+        name = text[start:end]
+        if not is_secret_key(name):
+            continue
+        option = name.startswith("-")
+        v = (option_re if option else value_re).match(text, end)
+        if v is None and option:
+            v = value_re.match(text, end)
+        if v is None:
+            continue
+        value = v.group("v")
+        if value.startswith(MARK) or value.strip("\\\"'").startswith(MARK) or value.lower() in _SCHEMES:
+            continue
+        if not option and v.groupdict().get("sep") == ":" and literal_re.fullmatch(value):
+            continue  # a JSON number or literal: not a secret, and replacing it breaks the JSON
+        vs, ve = v.span("v")
+        if value.startswith('\\"'):
+            replacement = f'\\"{MARK}]\\"'
+        elif value[:1] in "\"'" and len(value) > 1:
+            replacement = f"{value[0]}{MARK}]{value[0]}"
+        else:
+            replacement = f"{MARK}]"
+        out.append(text[done:vs])
+        out.append(replacement)
+        done = ve
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 def redact(text: str) -> str:
     """Return `text` with every recognised secret replaced by a `[REDACTED...]` marker."""
-    if not text:
+    if not isinstance(text, str) or len(text) < MIN_SECRET_TEXT:
         return text
-    lower = None
-    for i, (_, replacement, literal, folded) in enumerate(_RULES):
-        if literal and not any(t in text for t in literal):
-            continue
-        if folded:
-            lower = text.lower() if lower is None else lower
-            if not any(t in lower for t in folded):
-                continue
-        text = _pattern(i).sub(replacement, text)
-        lower = None  # the text changed
+    done = _cache.get(text)
+    if done is not None:
+        return done
+    original = text
+    low = text.lower()
+    rules = sorted({i for literal, enabled in _trigger_index() if literal in low for i in enabled})
+    if rules:
+        for i in rules:
+            if i >= 0:
+                text = _apply_rule(i, text)
+        if rules[0] == -1:
+            text = _redact_assignments(text)
+    if len(original) <= _CACHE_MAX_TEXT:
+        if len(_cache) >= _CACHE_MAX_ITEMS:
+            _cache.clear()
+        _cache[original] = text
     return text
 
 
 def may_hold_secret(text: str) -> bool:
-    """False only when redact(text) is `text` unchanged: no rule's trigger occurs in it.
+    """False only when redact(text) is `text` unchanged: too short, or no rule's trigger in it.
 
-    One regex scan of the lowercased text instead of redact()'s loop over the rules, for
-    callers that redact millions of values (the warehouse sync); compiled on first use, so
-    never on a hook. Every trigger is looked for in lowercase: a superset of redact()'s test
-    (a literal trigger in the text is also in its lowercase form), so True may be a false alarm,
-    False never is."""
-    global _ANY_TRIGGER_RE
-    if not text:
+    redact()'s own first test, for callers that handle millions of values (the warehouse
+    sync) and want to skip the call and its cache for plain text."""
+    if not isinstance(text, str) or len(text) < MIN_SECRET_TEXT:
         return False
-    if _ANY_TRIGGER_RE is None:
-        triggers = {t.lower() for _, _, literal, folded in _RULES for t in (*literal, *folded)}
-        minimal = sorted(t for t in triggers if not any(o != t and o in t for o in triggers))
-        _ANY_TRIGGER_RE = re.compile("|".join(map(re.escape, minimal)))
-    return _ANY_TRIGGER_RE.search(text.lower()) is not None
+    low = text.lower()
+    return any(literal in low for literal, _ in _trigger_index())
 
 
-def is_secret_key(name: str) -> bool:
-    """True for a mapping key whose value is a credential by name (`api_key`, `password`...)."""
-    global _SECRET_KEY_RE
-    lower = name.lower()
-    if not any(t in lower for t in _KEY_TRIGGERS):
-        return False
-    if _SECRET_KEY_RE is None:
-        _SECRET_KEY_RE = re.compile(r"(?i)^[\w.\-]*" + _SECRET_KEY_WORDS + r"[\w.\-]*$")
-    return bool(_SECRET_KEY_RE.match(name))
+def mark_redacted(text: str) -> str:
+    """Note that `text` was built only from redacted parts (e.g. an audit summary), so the
+    ledger's choke point need not scan it again. Returns it."""
+    if len(_cache) >= _CACHE_MAX_ITEMS:
+        _cache.clear()
+    _cache[text] = text
+    return text
+
+
+def scrub(value: Any, key: str = "", depth: int = 0) -> Any:
+    """`value` with every string redacted and every secret-named field's value replaced,
+    recursively (dict keys too); for JSON-like data (payloads, spool records, sync rows)."""
+    if key and isinstance(value, (str, int, float)) and not isinstance(value, bool) and is_secret_key(key):
+        return f"{MARK}]" if value not in ("", None) else value
+    if isinstance(value, str):
+        return redact(value)
+    if depth > 200:
+        return "<nested>"
+    if isinstance(value, dict):
+        return {redact(k) if isinstance(k, str) else k: scrub(v, str(k), depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(v, key, depth + 1) for v in value]
+    return value

@@ -23,7 +23,8 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~3 m
 from hookledger.hotpath import audit, paths, payload, spool
 from hookledger.hotpath.decisions import Decision, Output, emit, merge
 from hookledger.hotpath.events import Event, snake
-from hookledger.store.conn import LedgerUnavailable, busy_ms_from_env, connect, write_txn
+from hookledger.hotpath.redact import redact
+from hookledger.store.conn import LedgerUnavailable, UnsafeLedger, busy_ms_from_env, connect, set_busy, write_txn
 from hookledger.hotpath.timeutil import utc_now
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ DEFAULT_DEADLINE_S = 8.0
 PREPARE_DEADLINE_S = 570.0
 SESSION_END_BUSY_MS = 400
 REPLAY_BUDGET_S = 0.25
+# Kept free before the deadline when capping a lock wait: spooling the event and exiting.
+DEADLINE_MARGIN_S = 0.2
 HUGE_INPUT = 4 << 20  # inputs this large are recorded, and noted in the debug log
 
 
@@ -64,13 +67,21 @@ class Run:
         self.summary = ""
         self.done = False
         self.deadline = DEFAULT_DEADLINE_S
+        self.deadline_at = time.monotonic() + DEFAULT_DEADLINE_S  # when the watchdog fires
         self.watchdog = False  # True once _arm_watchdog installed the SIGALRM handler
-        self.config: dict[str, Any] | None = None  # loaded by _prepare when a prepare step needs it
+        self.config: dict[str, Any] | None = None  # .claude/hookledger.json over the defaults, validated
+        self.config_problems: list[str] = []  # what was wrong with it (said once per session)
         self.prepared: dict[str, Any] = {}
         self.prepare_failures: list[tuple[str, Exception]] = []
 
     def elapsed_ms(self) -> int:
         return int((time.perf_counter() - self.started) * 1000)
+
+    def busy_ms(self, wanted: int) -> int:
+        """A lock wait of at most `wanted` ms that still ends DEADLINE_MARGIN_S before the
+        deadline: SQLite's busy wait cannot be interrupted by the watchdog."""
+        left = (self.deadline_at - time.monotonic() - DEADLINE_MARGIN_S) * 1000
+        return max(0, min(int(wanted), int(left)))
 
     def audit_row(self, out: Output) -> dict[str, Any]:
         ev = Event(self.event, self.data or {})
@@ -91,13 +102,17 @@ class Run:
         }
 
     def spool_record(self, out: Output) -> dict[str, Any]:
+        """What waits in the spool (spool.write redacts it): the payload is kept whenever it
+        was read, also after an internal error or the deadline, so a replay still runs the
+        handlers (each in its savepoint: one that fails again is recorded, not fatal)."""
+        usable = self.outcome != "bad_input" and isinstance(self.data, dict)
         return {
             "event_uid": self.uid,
             "event": self.event,
             "received_at": self.now,
             "project_dir": self.project,
-            "process": self.outcome == "ok" and self.data is not None,
-            "payload": self.data if self.outcome == "ok" else None,
+            "process": usable,
+            "payload": self.data if usable else None,
             # what prepare steps found (e.g. the gate's check results): the replay records them
             # instead of running slow checks again long after the event
             "prepared": self.prepared,
@@ -153,7 +168,8 @@ def _apply(conn: sqlite3.Connection, run: Run, *, replay: bool) -> Output:
         return Output()
     decision, failures = run_handlers(
         conn, run.policy, {"event": Event(run.event, run.data), "now": run.now, "project_dir": run.project,
-               "db_path": run.db, "replay": replay, "_config": run.config, "prepared": run.prepared}
+               "db_path": run.db, "replay": replay, "_config": run.config, "prepared": run.prepared,
+               "config_problems": run.config_problems}
     )
     failures = run.prepare_failures + failures
     out = Output() if replay else emit(run.event, decision)
@@ -169,25 +185,42 @@ def _apply(conn: sqlite3.Connection, run: Run, *, replay: bool) -> Output:
     return out
 
 
-def replay_spool(conn: sqlite3.Connection, db: str, policy: Any, budget_s: float = REPLAY_BUDGET_S) -> int:
-    """Record spooled events (oldest first) until the spool is empty or the budget is spent."""
+def replay_spool(conn: sqlite3.Connection, db: str, policy: Any, budget_s: float = REPLAY_BUDGET_S,
+                 busy_ms: int | None = None) -> int:
+    """Record spooled events (oldest first) until the spool is empty or the budget is spent.
+
+    Never raises on a file's content: a record that cannot be replayed (spool.read/problem,
+    or one whose replay fails for any reason but a locked ledger) is quarantined and the next
+    one is tried. `busy_ms` caps each lock wait (a locked ledger stops the replay)."""
     files = spool.pending(db)
     if not files:
         return 0
+    if busy_ms is not None:
+        set_busy(conn, busy_ms)
     deadline = time.monotonic() + budget_s
     done = 0
     for path in files:
         if time.monotonic() > deadline:
             break
-        record = spool.read(path)
+        try:
+            record = spool.read(path)
+        except spool.Unreplayable as exc:
+            spool.quarantine(path, str(exc))
+            continue
         if record is None:
             continue
         try:
             with write_txn(conn):
                 if not audit.already_recorded(conn, record["event_uid"]):
                     _replay_one(conn, db, policy, record)
-        except sqlite3.OperationalError:
-            break  # still locked or read-only: leave the rest for a later run
+        except sqlite3.OperationalError as exc:
+            if _ledger_unavailable(exc):
+                break  # still locked or read-only: leave the rest for a later run
+            spool.quarantine(path, f"replay failed: {type(exc).__name__}: {exc}")
+            continue
+        except Exception as exc:  # a record valid in shape that still cannot be recorded
+            spool.quarantine(path, f"replay failed: {type(exc).__name__}: {exc}")
+            continue
         spool.discard(path)
         done += 1
     spool.sweep_tmp(db)
@@ -195,7 +228,8 @@ def replay_spool(conn: sqlite3.Connection, db: str, policy: Any, budget_s: float
 
 
 def _replay_one(conn: sqlite3.Connection, db: str, policy: Any, record: dict[str, Any]) -> None:
-    row = dict(record["audit"])
+    row = {k: v for k, v in record["audit"].items() if k in spool.AUDIT_COLUMNS}
+    row.update(event_uid=record["event_uid"], event_type=record["event"], timestamp=record["received_at"])
     run = Run(record["event"], policy, time.perf_counter(), time.time())
     run.uid, run.now, run.db = record["event_uid"], record["received_at"], db
     run.project = record.get("project_dir") or os.path.dirname(os.path.abspath(db))
@@ -209,11 +243,16 @@ def _replay_one(conn: sqlite3.Connection, db: str, policy: Any, record: dict[str
     audit.record(conn, {**row, "replayed": 1})
 
 
-def _spool(run: Run, out: Output, why: str) -> Output:
+def _spool(run: Run, out: Output, why: str, *, unsafe: bool = False) -> Output:
+    """Spool the event; `unsafe`: the ledger path is a planted link or the like, so only the
+    per-user fallback spool under HOOKLEDGER_HOME is used, and the line says what to do."""
     try:
-        where = spool.write(run.db or paths.db_path(), run.spool_record(out))
-        note = f"hookledger {run.event}: ledger unavailable ({why}); event spooled to {where}\n"
-    except OSError as exc:
+        where = spool.write(run.db or paths.db_path(), run.spool_record(out), fallback_only=unsafe)
+        if unsafe:
+            note = f"hookledger {run.event}: {why}; event spooled to {where}; run `hookledger doctor` for the fix\n"
+        else:
+            note = f"hookledger {run.event}: ledger unavailable ({why}); event spooled to {where}\n"
+    except (OSError, ValueError, TypeError) as exc:
         note = f"hookledger {run.event}: ledger unavailable ({why}) and spool failed ({exc}); event lost\n"
     return Output(exit_code=out.exit_code, stdout=out.stdout, stderr=out.stderr or note)
 
@@ -229,6 +268,7 @@ def _deadline(event: str) -> float:
 def _set_watchdog(run: Run, seconds: float) -> None:
     """(Re)start the armed watchdog's countdown at `seconds`."""
     run.deadline = seconds
+    run.deadline_at = time.monotonic() + seconds
     if run.watchdog:
         import _signal
 
@@ -238,6 +278,7 @@ def _set_watchdog(run: Run, seconds: float) -> None:
 def _arm_watchdog(run: Run) -> None:
     """Exit 0 before Claude Code's own timeout would kill us, spooling the event first."""
     run.deadline = _deadline(run.event)
+    run.deadline_at = time.monotonic() + run.deadline
 
     def on_alarm(signum: int, frame: Any) -> None:
         if not run.done:
@@ -245,7 +286,7 @@ def _arm_watchdog(run: Run) -> None:
             run.outcome, run.error = "error", f"hook gave up after its {deadline:g} s deadline"
             run.summary = run.summary or audit.summarize_raw(run.raw)
             out = _spool(run, Output(), f"no answer within {deadline:g} s")
-            sys.stderr.write(out.stderr)
+            sys.stderr.write(redact(out.stderr))
             sys.stderr.flush()
             os._exit(0)
 
@@ -266,9 +307,6 @@ def _prepare(run: Run) -> None:
     steps = list(run.policy.preparers_for(run.event))
     if not steps:
         return
-    from hookledger.hotpath.config import load
-
-    run.config = load(run.project)
     event = Event(run.event, run.data or {})
     _set_watchdog(run, PREPARE_DEADLINE_S)
     try:
@@ -298,19 +336,31 @@ def _process(run: Run) -> Output:
     run.project = paths.project_dir(cwd if isinstance(cwd, str) else None)
     run.db = paths.db_path(cwd if isinstance(cwd, str) else None)
     if run.outcome == "ok" and run.data is not None:
+        from hookledger.hotpath.config import load_checked
+
+        run.config, run.config_problems = load_checked(run.project)
         _prepare(run)
 
     busy = busy_ms_from_env(SESSION_END_BUSY_MS if run.event == "SessionEnd" else 2000)
     out = Output()
+    news: list[str] = []
     try:
-        conn = connect(run.db, busy)
+        conn = connect(run.db, run.busy_ms(busy), max_busy_ms=run.busy_ms(busy))
         try:
-            replay_spool(conn, run.db, run.policy)
+            replay_spool(conn, run.db, run.policy, busy_ms=run.busy_ms(min(busy, int(REPLAY_BUDGET_S * 1000))))
+            set_busy(conn, run.busy_ms(busy))
             with write_txn(conn):
                 out = _apply(conn, run, replay=False)
                 audit.record(conn, run.audit_row(out))
+                news = _config_news(conn, run)
         finally:
             conn.close()
+        if news and not out.stderr:
+            from hookledger.hotpath.config import problems_line
+
+            out.stderr = f"hookledger {run.event}: {problems_line(news)}\n"
+    except UnsafeLedger as exc:
+        out = _spool(run, out, str(exc), unsafe=True)
     except (LedgerUnavailable, sqlite3.OperationalError, sqlite3.DatabaseError, OSError, ImportError) as exc:
         out = _spool(run, out, f"{type(exc).__name__}: {exc}")
     if run.outcome == "bad_input":
@@ -319,6 +369,25 @@ def _process(run: Run) -> Output:
         out.stderr = (f"hookledger {run.event}: large input ({len(run.raw) / 1048576:.1f} MB) recorded"
                       " with its summary capped\n")
     return out
+
+
+def _config_news(conn: sqlite3.Connection, run: Run) -> list[str]:
+    """The configuration problems this session has not been told about yet (recorded now)."""
+    if not run.config_problems:
+        return []
+    from hookledger.hotpath.config import remember_problems
+
+    conn.execute("SAVEPOINT config_problems")
+    try:
+        news = remember_problems(conn, Event(run.event, run.data or {}).session_id, run.config_problems, run.now)
+    except sqlite3.OperationalError as exc:
+        conn.execute("ROLLBACK TO config_problems")
+        conn.execute("RELEASE config_problems")
+        if _ledger_unavailable(exc):
+            raise
+        return run.config_problems  # a ledger without the table: say it every time
+    conn.execute("RELEASE config_problems")
+    return news
 
 
 def main(event: str, policy: Any) -> int:
@@ -346,8 +415,8 @@ def main(event: str, policy: Any) -> int:
         if out.stdout:
             sys.stdout.write(out.stdout)
             sys.stdout.flush()
-        if out.stderr:
-            sys.stderr.write(out.stderr.splitlines()[0][:1000] + "\n" if out.exit_code != 2 else out.stderr)
+        if out.stderr:  # redacted: a bad value or an error message may quote a secret
+            sys.stderr.write(redact(out.stderr.splitlines()[0][:1000]) + "\n" if out.exit_code != 2 else redact(out.stderr))
             sys.stderr.flush()
     except (OSError, ValueError):
         pass  # Claude Code closed the pipe (cancelled hook): nothing left to tell

@@ -2,6 +2,13 @@
 
 Hot path: stdlib only. sqlite-utils is imported only by `store.migrate` (schema creation and
 upgrades) and by the CLI, never for an ordinary event.
+
+Two guarantees live here because every writer of the ledger goes through `connect()`:
+- the ledger, its -wal/-shm/-journal are never reached through a planted link, FIFO, device or
+  hard link (store/safe_files.py): `connect` raises LedgerUnavailable naming the problem;
+- every string bound to a statement passes the text filter first: `hookledger.hotpath`
+  installs the redaction choke point (hotpath/redact.py) there when it is imported, so no
+  handler, command or migration can store a secret it forgot to redact.
 """
 
 from __future__ import annotations
@@ -9,7 +16,14 @@ from __future__ import annotations
 import os
 import sqlite3
 
+from hookledger.store.safe_files import create_private, ledger_problem
 from hookledger.store.version import SCHEMA_VERSION
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~3 ms)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 DEFAULT_BUSY_MS = 2000
 MIGRATION_BUSY_MS = 10000
@@ -19,6 +33,50 @@ class LedgerUnavailable(Exception):
     """The ledger cannot be written now (locked past the budget, read-only, missing dir)."""
 
 
+class UnsafeLedger(LedgerUnavailable):
+    """The ledger path (or its -wal/-shm) is a link, FIFO, device or someone else's file."""
+
+
+_text_filter: Callable[[str], str] | None = None
+
+
+def set_text_filter(fn: Callable[[str], str]) -> None:
+    """Every string bound by a LedgerConnection passes through `fn` (the redaction choke point)."""
+    global _text_filter
+    _text_filter = fn
+
+
+def filtered(params: Any) -> Any:
+    """`params` with each string passed through the text filter."""
+    fn = _text_filter
+    if fn is None or not params:
+        return params
+    if isinstance(params, dict):
+        return {k: fn(v) if isinstance(v, str) else v for k, v in params.items()}
+    return tuple(fn(v) if isinstance(v, str) else v for v in params)
+
+
+class LedgerConnection(sqlite3.Connection):
+    """A sqlite3 connection that binds only filtered (redacted) text."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().execute(sql, filtered(parameters))
+
+    def executemany(self, sql: str, seq: Any, /) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().executemany(sql, (filtered(p) for p in seq))
+
+    def cursor(self, factory: Any = None) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().cursor(factory or FilteredCursor)
+
+
+class FilteredCursor(sqlite3.Cursor):
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().execute(sql, filtered(parameters))
+
+    def executemany(self, sql: str, seq: Any, /) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().executemany(sql, (filtered(p) for p in seq))
+
+
 def busy_ms_from_env(default: int = DEFAULT_BUSY_MS) -> int:
     try:
         return max(0, int(os.environ.get("HOOKLEDGER_BUSY_TIMEOUT_MS", default)))
@@ -26,42 +84,60 @@ def busy_ms_from_env(default: int = DEFAULT_BUSY_MS) -> int:
         return default
 
 
-def _create_private(path: str) -> None:
-    """Create the database file with mode 0600 before SQLite does (it would use the umask)."""
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        return
-    os.close(fd)
+def check_path(path: str) -> None:
+    """Raise UnsafeLedger if the ledger or a companion file SQLite opens beside it by name
+    (-wal, -shm, -journal) is a link, FIFO, device, hard link or another user's file."""
+    problem = ledger_problem(path)
+    if problem:
+        raise UnsafeLedger(f"refusing to open the ledger: {problem}")
 
 
-def connect(path: str, busy_ms: int = DEFAULT_BUSY_MS, *, migrate: bool = True) -> sqlite3.Connection:
-    """Open (creating if needed) the ledger at `path`, upgraded to the current schema.
+def connect(path: str, busy_ms: int = DEFAULT_BUSY_MS, *, migrate: bool = True,
+            max_busy_ms: int | None = None) -> sqlite3.Connection:
+    """Open (creating if needed, 0600) the ledger at `path`, upgraded to the current schema.
 
-    `busy_timeout` is set before anything that can take a lock. Raises LedgerUnavailable
-    when the file or its directory cannot be opened or the schema cannot be brought up to date.
+    `busy_timeout` is set before anything that can take a lock; `max_busy_ms` caps every wait
+    (the migration's longer one too): a hook passes the time left before its deadline, since
+    SQLite's busy wait cannot be interrupted. Raises UnsafeLedger for a planted link (checked
+    before SQLite opens anything, and again once it has), LedgerUnavailable when the file or its
+    directory cannot be opened or the schema cannot be brought up to date.
     """
+    check_path(path)
+    cap = max_busy_ms if max_busy_ms is not None else None
+    busy = min(busy_ms, cap) if cap is not None else busy_ms
     try:
-        if not os.path.exists(path):
-            _create_private(path)
-        conn = sqlite3.connect(path, timeout=busy_ms / 1000.0, isolation_level=None, check_same_thread=False)
+        create_private(path)
+        conn = sqlite3.connect(path, timeout=busy / 1000.0, isolation_level=None, check_same_thread=False,
+                               factory=LedgerConnection)
     except (OSError, sqlite3.Error) as exc:
         raise LedgerUnavailable(f"cannot open {path}: {exc}") from exc
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+        conn.execute(f"PRAGMA busy_timeout = {int(busy)}")
+        check_path(path)  # swapped for a link between the check and SQLite's open?
+        conn.execute("PRAGMA trusted_schema = OFF")  # a planted database's views and triggers stay inert
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         if migrate and conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             from hookledger.store.migrate import migrate as run_migrations  # cold: first use or upgrade
 
             # One-time work that every hook started at once on a new project waits for.
-            conn.execute(f"PRAGMA busy_timeout = {max(int(busy_ms), MIGRATION_BUSY_MS)}")
-            run_migrations(conn)
-            conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+            wait = max(int(busy), MIGRATION_BUSY_MS)
+            wait = min(wait, cap) if cap is not None else wait
+            conn.execute(f"PRAGMA busy_timeout = {wait}")
+            run_migrations(conn, budget_s=wait / 1000.0)
+            conn.execute(f"PRAGMA busy_timeout = {int(busy)}")
+    except UnsafeLedger:
+        conn.close()
+        raise
     except sqlite3.Error as exc:
         conn.close()
         raise LedgerUnavailable(f"cannot prepare {path}: {exc}") from exc
     return conn
+
+
+def set_busy(conn: sqlite3.Connection, busy_ms: int) -> None:
+    """Change how long the next statements wait for a lock."""
+    conn.execute(f"PRAGMA busy_timeout = {max(0, int(busy_ms))}")
 
 
 class write_txn:  # noqa: N801  (used as a function: `with write_txn(conn):`)
