@@ -117,6 +117,9 @@ def check_ledger(project: str, db: str) -> list[Check]:
     """Integrity, schema version, journal mode, permissions, size and age against retention."""
     from hookledger.store.version import SCHEMA_VERSION
 
+    unsafe = _ledger_path_check(db)
+    if unsafe:
+        return [unsafe]
     if not os.path.exists(db):
         return [Check("ledger", "ok", f"{db} not created yet (the first hook run creates it)")]
     try:
@@ -151,6 +154,22 @@ def check_ledger(project: str, db: str) -> list[Check]:
     return checks
 
 
+def _ledger_path_check(db: str) -> Check | None:
+    """A ledger path hooks refuse (a planted link, FIFO, device, hard link, another user's
+    file): what it is and how to get recording back."""
+    from hookledger.store.safe_files import LEDGER_COMPANIONS, file_problem
+
+    for path in (db, *(db + s for s in LEDGER_COMPANIONS)):
+        problem = file_problem(path)
+        if problem:
+            fallback = paths.spool_dirs(db)[-1]
+            return Check("ledger path", "fail", f"{problem}: hooks refuse to open it (it could be another"
+                         f" application's file) and spool their events to {fallback} instead",
+                         f"rm {_q(path)}   (removes the link or file itself, not what it points to; the next"
+                         " hook creates a private ledger and replays the spooled events)")
+    return None
+
+
 def _recover(db: str) -> str:
     return (f"mv {_q(db)} {_q(db + '.corrupt')} && sqlite3 {_q(db + '.corrupt')} .recover | sqlite3 {_q(db)}"
             "   (hooks spool their events meanwhile)")
@@ -178,21 +197,50 @@ def _retention(project: str, db: str, conn: sqlite3.Connection) -> list[Check]:
 
 
 def check_spool(db: str) -> list[Check]:
-    """Events that could not be written wait in the spool until a hook (or status) replays them."""
-    pending = spool.pending(db)
-    set_aside = spool.unreadable_dirs(db)
-    unreadable = sum(len(os.listdir(d)) for d in set_aside)
+    """Events that could not be written wait in the spool until a hook (or status) replays them;
+    files that can never be replayed are quarantined; a spool folder that is a link is unused."""
+    from hookledger.store.safe_files import dir_problem
+
     checks = []
+    for directory in paths.spool_dirs(db):
+        problem = dir_problem(directory)
+        if problem:
+            checks.append(Check("spool path", "fail", f"{problem}: hooks do not use it (they spool to"
+                                f" {paths.spool_dirs(db)[-1]} instead)", f"rm {_q(directory)}   (removes the"
+                                " link or file itself, not what it points to)"))
+    pending = spool.pending(db)
     if pending:
-        age = time.time() - min((os.path.getmtime(p) for p in pending if os.path.exists(p)), default=time.time())
+        ages = []
+        for p in pending:
+            try:
+                ages.append(os.lstat(p).st_mtime)
+            except OSError:
+                continue
+        age = time.time() - min(ages, default=time.time())
         checks.append(Check("spool backlog", "warn", f"{len(pending)} event(s) waiting, the oldest for {age / 60:.0f} min"
                             " (the ledger was locked or unwritable)", f"hookledger status --replay-spool --db {_q(db)}"))
     else:
         checks.append(Check("spool backlog", "ok", "empty"))
-    if unreadable:
-        checks.append(Check("spool", "warn", f"{unreadable} unreadable spool file(s) set aside",
-                            f"inspect, then delete: {' '.join(_q(d) for d in set_aside)}"))
+    set_aside = spool.quarantined(db)
+    if set_aside:
+        checks.append(Check("spool quarantine", "warn", f"{len(set_aside)} spool file(s) could not be replayed and"
+                            f" were set aside (each note says why), in {', '.join(spool.quarantine_dirs(db))}",
+                            f"inspect, then delete: {' '.join(_q(d) for d in spool.quarantine_dirs(db))}"))
     return checks
+
+
+def check_config(project: str) -> list[Check]:
+    """.claude/hookledger.json: every value valid (an invalid one silently became its default)."""
+    found, problems = config.load_checked(project)
+    path = paths.config_path(project)
+    if not problems:
+        return [Check("configuration", "ok", f"{path} valid" if os.path.lexists(path) else "defaults (no settings file)")]
+    unknown = [p for p in problems if p.endswith(config.UNKNOWN)]
+    invalid = [p for p in problems if p not in unknown]
+    status = "fail" if invalid else "warn"
+    return [Check("configuration", status, "; ".join((invalid + unknown)[:6])
+                  + (f" (and {len(problems) - 6} more)" if len(problems) > 6 else ""),
+                  f"edit {_q(path)}: each value as documented in README (Configuration)")]
 
 
 # -- Python and latency
@@ -286,7 +334,7 @@ def _count_rows(db: str, session: str) -> int:
 
 def check_recorded_runs(db: str) -> list[Check]:
     """The latest RECENT_RUNS hook runs: time inside the hook, and runs that went wrong."""
-    if not os.path.exists(db):
+    if not os.path.exists(db) or _ledger_path_check(db):
         return []
     try:
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
@@ -359,7 +407,8 @@ def check_claude_code(db: str) -> list[Check]:
 
 def run(project: str, db: str, *, sample: bool = True) -> list[Check]:
     """Every check, in the order a person would look."""
-    checks = check_hooks(project) + check_ledger(project, db) + check_spool(db) + check_python(project)
+    checks = (check_hooks(project) + check_config(project) + check_ledger(project, db) + check_spool(db)
+              + check_python(project))
     if sample:
         checks.append(sample_latency(project))
     return checks + check_recorded_runs(db) + check_claude_code(db)

@@ -17,7 +17,7 @@ import os
 
 from hookledger.hotpath.decisions import Decision
 from hookledger.handlers.context import Context
-from hookledger.knowledge.project_paths import normalise
+from hookledger.knowledge.project_paths import identity
 from hookledger.hotpath.timeutil import parse_utc, seconds_before
 
 PATH_KEYS = {"Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path", "NotebookEdit": "notebook_path"}
@@ -26,7 +26,8 @@ DEFAULT_WINDOW = 600
 
 
 def targets(ctx: Context) -> list[tuple[str, str]]:
-    """(operation, normalised path) for each file this tool call changes, each path once."""
+    """(operation, real path) for each file this tool call changes, each path once: symlinks
+    resolved, relative to the project's real root when inside it."""
     tool = ctx.event.tool_name or ""
     tool_input = ctx.event.tool_input
     cwd = ctx.event.cwd
@@ -45,7 +46,7 @@ def targets(ctx: Context) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
     for op, path, base in raw:
-        rel = normalise(path, ctx.project_dir, base)
+        rel = identity(path, ctx.project_dir, base)  # the real file: a link and its target conflict
         if rel and rel not in seen:
             seen.add(rel)
             out.append((op, rel))

@@ -38,7 +38,7 @@ ON CONFLICT(session_id, task_id) DO UPDATE SET
 
 
 def clean_text(value: object, limit: int) -> str | None:
-    return redact(value.strip())[:limit] if isinstance(value, str) and value.strip() else None
+    return redact(value.strip()[: limit + 512])[:limit] if isinstance(value, str) and value.strip() else None
 
 
 def as_task_id(value: object) -> str | None:

@@ -34,8 +34,10 @@ def _thresholds(ctx: Context) -> tuple[int, int]:
 
 
 def _command(ctx: Context) -> str | None:
+    """The Bash command, redacted before anything is derived from it: the signature reorders
+    words, which would part `--password` from its value before the ledger could redact it."""
     command = ctx.event.tool_input.get("command") if ctx.event.tool_name in ("Bash", "PowerShell") else None
-    return command if isinstance(command, str) and command.strip() else None
+    return redact(command) if isinstance(command, str) and command.strip() else None
 
 
 def _subject(ctx: Context) -> tuple[str, str | None]:
@@ -99,7 +101,7 @@ def _record_failure(ctx: Context, error_text: str) -> Decision | None:
     attempt = (prior[0] or 0) + 1 if prior else 1
     research_after, ask_after = _thresholds(ctx)
     resolution = ASK_USER if attempt >= ask_after else RESEARCH if attempt >= research_after else None
-    message = redact(first_lines(error_text))
+    message = first_lines(error_text)  # redacted before it is cut
     cur = ctx.conn.execute(
         "INSERT OR IGNORE INTO error_log (session_id, timestamp, task_id, agent_id, file_path, error_category,"
         " error_message, attempt_number, resolution, signature, tool_name, command, tool_use_id, escalation)"

@@ -9,7 +9,7 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~3 m
 if TYPE_CHECKING:
     from typing import Any
 
-from hookledger.hotpath.redact import is_secret_key, redact
+from hookledger.hotpath.redact import is_secret_key, mark_redacted, redact
 
 SUMMARY_MAX = 2048  # chars per payload summary: bounds the audit table's growth
 RAW_MAX = 4096  # chars of raw input kept for a run whose input could not be read
@@ -35,7 +35,7 @@ def _shrink(value: Any, depth: int = 0, key: str = "") -> Any:
     if depth >= _DEPTH_MAX:
         return "<nested>" if isinstance(value, (dict, list)) else value
     if isinstance(value, dict):
-        return {k: _shrink(v, depth + 1, str(k)) for k, v in list(value.items())[:40]}
+        return {redact(str(k)): _shrink(v, depth + 1, str(k)) for k, v in list(value.items())[:40]}
     if isinstance(value, list):
         items = [_shrink(v, depth + 1, key) for v in value[:_LIST_MAX]]
         if len(value) > _LIST_MAX:
@@ -47,7 +47,8 @@ def _shrink(value: Any, depth: int = 0, key: str = "") -> Any:
 def summarize(payload: dict[str, Any], limit: int = SUMMARY_MAX) -> str:
     """A compact JSON rendering of the payload: bulky text reduced to its size, secrets redacted."""
     text = json.dumps(_shrink(payload), ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 15] + "...(truncated)"
+    # Built from redacted parts only: the ledger's choke point need not scan it again.
+    return mark_redacted(text if len(text) <= limit else text[: limit - 15] + "...(truncated)")
 
 
 def summarize_raw(raw: bytes, limit: int = RAW_MAX) -> str:

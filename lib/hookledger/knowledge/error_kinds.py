@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache  # already loaded by re
 
+from hookledger.hotpath.redact import redact
 from hookledger.knowledge import script_names
 from hookledger.knowledge.project_paths import normalise
 
@@ -290,16 +291,21 @@ def file_involved(command: str | None, output: str | None, project_dir: str, cwd
     return outside
 
 
+_MARGIN = 256  # redacted beyond each cut, so a secret straddling it is found whole
+
+
 def first_lines(text: str | None, limit: int = 600) -> str:
-    """The error message as stored: `Exit code N` dropped, trimmed to `limit` characters."""
+    """The error message as stored: `Exit code N` dropped, trimmed to `limit` characters,
+    redacted before it is cut (a secret cut in two would escape the rules)."""
     if not isinstance(text, str):
         return ""
     body = re.sub(r"^Exit code \d+\s*\n?", "", text.strip())
     body = body.strip() or text.strip()
     if len(body) <= limit:
-        return body
-    head = body[: limit * 2 // 3].rstrip()
-    tail = body[-(limit // 3):].lstrip()
+        return redact(body)
+    head_n, tail_n = limit * 2 // 3, limit // 3
+    head = redact(body[: head_n + _MARGIN])[:head_n].rstrip()
+    tail = redact(body[-(tail_n + _MARGIN):])[-tail_n:].lstrip()
     return f"{head}\n[...]\n{tail}"
 
 

@@ -53,8 +53,10 @@ def budget(config_value: Any) -> float:
 
 def _from_state(db_path: str) -> list[str]:
     """test/lint commands recorded in project_state, read without taking any lock."""
-    if not os.path.exists(db_path):
-        return []
+    from hookledger.store.safe_files import ledger_problem
+
+    if not os.path.exists(db_path) or ledger_problem(db_path):
+        return []  # no ledger yet, or a planted link: never opened
     from hookledger.knowledge.project import read
 
     try:

@@ -114,7 +114,6 @@ def connect(path: str, busy_ms: int = DEFAULT_BUSY_MS, *, migrate: bool = True,
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy)}")
         check_path(path)  # swapped for a link between the check and SQLite's open?
-        conn.execute("PRAGMA trusted_schema = OFF")  # a planted database's views and triggers stay inert
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         if migrate and conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:

@@ -172,3 +172,26 @@ def _read_regular(path: str, limit: int, follow_flag: int) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def write_private(path: str, data: bytes) -> None:
+    """Write `data` to `path` atomically, 0600 whatever the umask: a temporary file beside it
+    (created exclusively, never through a link), then renamed over `path` (a link there is
+    replaced, not followed)."""
+    tmp = f"{path}.tmp-{os.getpid()}-{os.urandom(3).hex()}"
+    fd = open_private(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+

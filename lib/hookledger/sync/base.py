@@ -26,8 +26,10 @@ from typing import Any
 
 import sqlite_utils
 
-from hookledger.hotpath.redact import is_secret_key, redact
+from hookledger.hotpath.redact import redact, scrub
+from hookledger.store.conn import LedgerConnection
 from hookledger.store.ddl import execute_statements
+from hookledger.store.safe_files import create_private, make_private_dir
 from hookledger.sync.report import SyncReport
 from hookledger.sync.source import Ledger
 from hookledger.hotpath.timeutil import parse_utc
@@ -83,23 +85,6 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def scrub(value: Any, key: str = "") -> Any:
-    """`value` with every string redacted and every secret-named field blanked, recursively.
-
-    The ledger redacts what it stores; this is the second line for JSON a target receives
-    (a ledger written by an older hookledger, a secret under a key like `api_key`).
-    """
-    if key and is_secret_key(key) and isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return "[REDACTED]"
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: scrub(v, str(k)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [scrub(v, key) for v in value]
-    return value
-
-
 def clean_json(value: Any, limit: int | None = None) -> str:
     """Redacted JSON text; over `limit` characters it becomes a still-valid JSON preview."""
     text = to_json(scrub(value))
@@ -143,9 +128,17 @@ class Target:
 
     @classmethod
     def open(cls, path: str) -> Target:
-        new = not os.path.exists(path)
+        """The target at `path`; a new one is created 0600 (its folder 0700) whatever the
+        umask, since it receives session content. Every string written to it passes the
+        redaction choke point (LedgerConnection), whatever the adapter did."""
+        new = not os.path.lexists(path)
+        if new:
+            parent = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(parent):
+                make_private_dir(parent)
+            create_private(path)
         # timeout=0: locked targets are retried by transaction() with backoff, not inside SQLite
-        conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None, factory=LedgerConnection)
         if new:
             conn.execute("PRAGMA journal_mode = WAL")  # all four systems run their DB in WAL
         return cls(conn)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from hookledger.faces.commands.common import connect_ledger, ledger_options, pick_session, resolve_upward
@@ -18,13 +16,11 @@ def command(project: str | None, db_path: str | None, session_id: str | None, ht
     """Write a session report: the timeline with one lane per agent, file changes, errors and
     compactions marked, a hook latency chart, and the tables behind them. No network needed."""
     from hookledger.faces.report.html import build
+    from hookledger.store.safe_files import write_private
 
     _, db = resolve_upward(project, db_path)
     conn = connect_ledger(db)
     sid = pick_session(conn, session_id)
     page = build(conn, sid)
-    tmp = f"{html_path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(page)
-    os.replace(tmp, html_path)
+    write_private(html_path, page.encode("utf-8"))
     click.echo(f"wrote {html_path} (session {sid}, {len(page) // 1024} KB)")

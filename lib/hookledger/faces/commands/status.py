@@ -27,6 +27,7 @@ def _lines(found: dict[str, Any]) -> list[tuple[str, Any]]:
         ("live agents", found["live_agents"]),
         ("open errors", found["open_errors"]),
         ("spool backlog", found["spool_backlog"]),
+        ("spool quarantined", found["spool_quarantined"] or 0),
     ]
 
 
@@ -45,7 +46,14 @@ def command(project: str | None, db_path: str | None, replay_spool: bool, as_jso
         from hookledger import handlers
         from hookledger.hotpath.runtime import replay_spool as replay
 
-        click.echo(f"replayed {replay(conn, db, handlers, budget_s=60.0)} spooled event(s)", err=True)
+        from hookledger.hotpath import spool
+
+        before = len(spool.quarantined(db))
+        done = replay(conn, db, handlers, budget_s=60.0)
+        set_aside = len(spool.quarantined(db)) - before
+        click.echo(f"replayed {done} spooled event(s)"
+                   + (f"; {set_aside} unreplayable file(s) quarantined (see hookledger doctor)" if set_aside > 0 else ""),
+                   err=True)
     found = status(conn, db)
     if as_json:
         click.echo(json.dumps(found, indent=2))

@@ -66,6 +66,7 @@ def status(conn: sqlite3.Connection, db_path: str) -> dict[str, Any]:
         "live_agents": scalar(conn, "SELECT count(*) FROM v_live_agents"),
         "open_errors": scalar(conn, "SELECT count(*) FROM v_open_errors"),
         "spool_backlog": len(spool.pending(db_path)),
+        "spool_quarantined": len(spool.quarantined(db_path)),
         "last_event_at": scalar(conn, "SELECT max(timestamp) FROM hook_events"),
     }
 

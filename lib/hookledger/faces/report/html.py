@@ -183,4 +183,8 @@ def render(data: dict[str, Any]) -> str:
 
 
 def build(conn: sqlite3.Connection, session_id: str) -> str:
-    return render(report_data(conn, session_id))
+    """The page; every text in it redacted again (a ledger written by an older hookledger, or
+    before a rule existed, may hold a secret)."""
+    from hookledger.hotpath.redact import scrub
+
+    return render(scrub(report_data(conn, session_id), by_name=False))
