@@ -75,7 +75,7 @@ _RULES: list[tuple[str, str, tuple[str, ...], Any]] = [
     ("stripe_key", r"(?:sk|rk|pk)_(?:live|test|prod)_[0-9A-Za-z]{10,}", ("k_live_", "k_test_", "k_prod_"), None),
     ("stripe_key", r"whsec_[0-9A-Za-z]{20,}", ("whsec_",), None),
     ("github_token", r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}", ("gh",), None),
-    ("github_token", r"github_pat_[A-Za-z0-9_]{20,}", ("gh",), None),
+    ("github_token", r"github_pat_[A-Za-z0-9_]{20,}", ("github_pat_",), None),
     ("gitlab_token", r"gl(?:pat|dt|ptt|rt|cbt|oas|soat|ft|imt|agent|ffct)-[0-9A-Za-z_\-]{20,}",
      ("gl",), None),
     ("gitlab_token", r"GR1348941[0-9A-Za-z_\-]{20,}", ("gr1348941",), None),
@@ -206,7 +206,8 @@ _OPTION_VALUE_RE: re.Pattern[str] | None = None
 _JSON_LITERAL: re.Pattern[str] | None = None
 # A value: "double quoted" (escapes kept whole), \"escaped quotes\" (JSON inside JSON),
 # 'single quoted', or a bare word up to a separator. Never a quote or a lone backslash.
-_VALUE = r"(?P<v>\"(?:[^\"\\\n]|\\.)*\"|\\\"(?:[^\"\\\n]|\\[^\"])*\\\"|'[^'\n]*'|[^\s\"'\\,;&|<>(){}\[\]`]+)"
+_VALUE = (r"(?P<v>\"(?:[^\"\\\n]|\\.)*\"|(?P<bs>\\+)\"[^\"\\\n]*(?P=bs)\"|'[^'\n]*'"
+          r"|[^\s\"'\\,;&|<>(){}\[\]`]+)")
 
 
 def _assign_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
@@ -214,7 +215,7 @@ def _assign_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str
     if _KEYWORD_RE is None or _VALUE_RE is None or _OPTION_VALUE_RE is None or _JSON_LITERAL is None:
         _KEYWORD_RE = re.compile("|".join(_ASSIGN_TRIGGERS), re.IGNORECASE)
         # closing quote of a quoted name, then = : := => (with spaces around), then the value
-        _VALUE_RE = re.compile(r"(?P<q>\\?[\"']?)[ \t]{0,3}(?P<sep>=>|:=|==?|:)[ \t]{0,3}" + _VALUE)
+        _VALUE_RE = re.compile(r"(?P<q>\\*[\"']?)[ \t]{0,3}(?P<sep>=>|:=|==?|:)[ \t]{0,3}" + _VALUE)
         _OPTION_VALUE_RE = re.compile(r"(?:=|[ \t]+)(?!-)" + _VALUE)
         _JSON_LITERAL = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")
     return _KEYWORD_RE, _VALUE_RE, _OPTION_VALUE_RE, _JSON_LITERAL
@@ -250,8 +251,9 @@ def _redact_assignments(text: str) -> str:
         if not option and v.groupdict().get("sep") == ":" and literal_re.fullmatch(value):
             continue  # a JSON number or literal: not a secret, and replacing it breaks the JSON
         vs, ve = v.span("v")
-        if value.startswith('\\"'):
-            replacement = f'\\"{MARK}]\\"'
+        escapes = v.group("bs")
+        if escapes:  # \"value\" (JSON inside JSON, any depth): keep the escaped quotes
+            replacement = f'{escapes}"{MARK}]{escapes}"'
         elif value[:1] in "\"'" and len(value) > 1:
             replacement = f"{value[0]}{MARK}]{value[0]}"
         else:
