@@ -283,6 +283,12 @@ def _arm_watchdog(run: Run) -> None:
     def on_alarm(signum: int, frame: Any) -> None:
         if not run.done:
             deadline = run.deadline
+            if run.data is None and run.raw and len(run.raw) <= HUGE_INPUT:
+                try:  # caught while decoding: keep the payload, so the replay has the handlers' input
+                    data = payload.decode(run.raw)
+                    run.data = data if isinstance(data, dict) and data.get("hook_event_name") == run.event else None
+                except (payload.BadInput, ValueError):
+                    pass
             run.outcome, run.error = "error", f"hook gave up after its {deadline:g} s deadline"
             run.summary = run.summary or audit.summarize_raw(run.raw)
             out = _spool(run, Output(), f"no answer within {deadline:g} s")

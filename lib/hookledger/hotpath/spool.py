@@ -198,8 +198,10 @@ def quarantined(db: str) -> list[str]:
     """The quarantined files (notes written by `quarantine`, and older set-aside files)."""
     out: list[str] = []
     for directory in quarantine_dirs(db):
+        legacy = os.path.basename(directory) == LEGACY_QUARANTINE
         try:
-            out.extend(os.path.join(directory, n) for n in sorted(os.listdir(directory)) if not n.endswith(".tmp"))
+            out.extend(os.path.join(directory, n) for n in sorted(os.listdir(directory))
+                       if legacy or (n.endswith(".json") and not n.startswith(".")))
         except OSError:
             continue
     return out

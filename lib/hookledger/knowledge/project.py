@@ -29,11 +29,15 @@ def stat(project: str) -> dict[str, float]:
 
 
 def _read(project: str, name: str, limit: int = 256_000) -> str:
+    """A manifest's text; "" when absent or not a regular file (a FIFO planted as package.json
+    must not block the hook)."""
+    from hookledger.store.safe_files import read_private_target
+
     try:
-        with open(os.path.join(project, name), encoding="utf-8", errors="replace") as fh:
-            return fh.read(limit)
+        data = read_private_target(os.path.join(project, name), limit)
     except OSError:
         return ""
+    return (data or b"")[:limit].decode("utf-8", "replace")
 
 
 def _node(project: str, files: dict[str, float]) -> dict[str, str | None]:
