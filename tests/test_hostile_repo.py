@@ -301,3 +301,25 @@ def test_fifo_planted_as_a_manifest_does_not_block_session_start(project):
     proc = run_hook("SessionStart", load_fixture("SessionStart__startup", project), project)
     assert proc.returncode == 0 and time.monotonic() - started < 5
     assert rows(project, "SELECT outcome FROM hook_events") == [{"outcome": "ok"}]
+
+
+@pytest.mark.parametrize("via", ["linked folder", "linked file"])
+def test_a_link_and_its_target_are_one_file_for_claims(project, via):
+    """Two agents editing one file, one through a symlink: a conflict, denied by policy."""
+    from test_claims import answer, configure, start, write_call
+
+    (project / "src").mkdir()
+    (project / "src" / "core.py").write_text("x = 1\n")
+    if via == "linked folder":
+        (project / "alias").symlink_to(project / "src")
+        other = "alias/core.py"
+    else:
+        (project / "core_link.py").symlink_to(project / "src" / "core.py")
+        other = "core_link.py"
+    configure(project, policy="deny")
+    start(project, "agentA")
+    start(project, "agentB")
+    assert answer(run_hook("PreToolUse", write_call(project, "agentA", "src/core.py"), project)) is None
+    out = answer(run_hook("PreToolUse", write_call(project, "agentB", other), project))
+    assert out["permissionDecision"] == "deny"
+    assert rows(project, "SELECT DISTINCT file_path FROM file_claims") == [{"file_path": "src/core.py"}]

@@ -43,7 +43,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 MAX_FILE_BYTES = 1 << 20  # a settings file larger than this is not a settings file
-MAX_DEPTH = 8  # objects/arrays nested deeper than this: the file falls back whole
+MAX_DEPTH = 64  # objects/arrays nested deeper than this (absurdly): the file falls back whole
 HOUR_S, DAY_S, WEEK_S = 3600, 86400, 7 * 86400
 UNKNOWN = "unknown setting, ignored (a typo?)"
 

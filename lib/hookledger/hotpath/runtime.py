@@ -38,6 +38,7 @@ DEFAULT_DEADLINE_S = 8.0
 PREPARE_DEADLINE_S = 570.0
 SESSION_END_BUSY_MS = 400
 REPLAY_BUDGET_S = 0.25
+REPLAY_BUSY_MS = 100  # a replay that finds the ledger locked gives up quickly; the event's own write waits
 # Kept free before the deadline when capping a lock wait: spooling the event and exiting.
 DEADLINE_MARGIN_S = 0.2
 HUGE_INPUT = 4 << 20  # inputs this large are recorded, and noted in the debug log
@@ -258,11 +259,16 @@ def _spool(run: Run, out: Output, why: str, *, unsafe: bool = False) -> Output:
 
 
 def _deadline(event: str) -> float:
+    """The watchdog's deadline: HOOKLEDGER_DEADLINE_S may shorten it, and lengthen it only for
+    events Claude Code gives no hard budget (SessionEnd's 1.5 s is not ours to spend)."""
     deadline = HARD_DEADLINE_S.get(event, DEFAULT_DEADLINE_S)
     try:
-        return float(os.environ.get("HOOKLEDGER_DEADLINE_S", deadline))
+        wanted = float(os.environ.get("HOOKLEDGER_DEADLINE_S", deadline))
     except ValueError:
         return deadline
+    if wanted != wanted or wanted <= 0:  # NaN, or no time at all
+        return deadline
+    return min(wanted, deadline) if event in HARD_DEADLINE_S else min(wanted, PREPARE_DEADLINE_S)
 
 
 def _set_watchdog(run: Run, seconds: float) -> None:
@@ -347,13 +353,17 @@ def _process(run: Run) -> Output:
         run.config, run.config_problems = load_checked(run.project)
         _prepare(run)
 
-    busy = busy_ms_from_env(SESSION_END_BUSY_MS if run.event == "SessionEnd" else 2000)
+    # SessionEnd never waits longer than SESSION_END_BUSY_MS, whatever the environment asks:
+    # Claude Code kills it at 1.5 s, and a spooled event is replayed by the next hook anyway.
+    busy = busy_ms_from_env(2000) if run.event != "SessionEnd" else min(busy_ms_from_env(SESSION_END_BUSY_MS),
+                                                                       SESSION_END_BUSY_MS)
     out = Output()
     news: list[str] = []
     try:
         conn = connect(run.db, run.busy_ms(busy), max_busy_ms=run.busy_ms(busy))
         try:
-            replay_spool(conn, run.db, run.policy, busy_ms=run.busy_ms(min(busy, int(REPLAY_BUDGET_S * 1000))))
+            if run.event not in HARD_DEADLINE_S:  # SessionEnd's budget is too tight: the next hook replays
+                replay_spool(conn, run.db, run.policy, busy_ms=run.busy_ms(min(busy, REPLAY_BUSY_MS)))
             set_busy(conn, run.busy_ms(busy))
             with write_txn(conn):
                 out = _apply(conn, run, replay=False)
