@@ -58,8 +58,8 @@ def _credential_like(token: str) -> bool:
 # The secret is replaced by `[REDACTED:name]`; text around group "s" is kept.
 _RULES: list[tuple[str, str, tuple[str, ...], Any]] = [
     # -- key material
-    ("private_key", r"-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:[^\"\\]|\\.)*?"
-                    r"(?:-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----|(?=\")|\Z)", ("private key",), None),
+    ("private_key", r"-----BEGIN[ \tA-Z0-9_-]{0,100}PRIVATE[ \t]KEY(?:[ \t]BLOCK)?-----(?:[^\"\\]|\\.)*?"
+                    r"(?:-----END[ \tA-Z0-9_-]{0,100}PRIVATE[ \t]KEY(?:[ \t]BLOCK)?-----|(?=\")|\Z)", ("private",), None),
     ("age_key", r"AGE-SECRET-KEY-1[0-9A-Z]{20,}", ("age-secret",), None),
     # -- provider keys and tokens (no leading \b: a key glued to a word is still a key)
     ("anthropic_key", r"sk-ant-[A-Za-z0-9_\-]{12,}", ("sk-",), None),
@@ -165,6 +165,10 @@ _NOT_SECRET_TOKENS = ("tokens", "tokeniz", "tokenis", "token_count", "tokencount
                       "token_usage", "token_limit", "token_budget", "passed", "passes", "passing", "bypass",
                       "compass", "passenger", "passive", "passport", "keyboard", "keyword", "keys", "keyframe",
                       "keychain_path", "secretary", "authors", "author", "authority", "authorize_url")
+_FILE_EXTENSIONS = tuple(f".{e}" for e in (
+    "py", "pyi", "js", "jsx", "mjs", "ts", "tsx", "go", "rb", "rs", "java", "kt", "c", "h", "cc", "cpp", "hpp", "cs",
+    "php", "swift", "scala", "sh", "md", "txt", "json", "yml", "yaml", "toml", "ini", "cfg", "lock", "html", "css",
+    "scss", "sql", "proto", "xml", "vue", "svelte", "ipynb", "log"))
 _WORD_SPLIT: re.Pattern[str] | None = None
 
 
@@ -175,8 +179,8 @@ def is_secret_key(name: str) -> bool:
     if not isinstance(name, str) or len(name) > 120:
         return False
     lower = name.lower().strip("-_.\"' ")
-    if not any(t in lower for t in _ASSIGN_TRIGGERS):
-        return False
+    if not any(t in lower for t in _ASSIGN_TRIGGERS) or lower.endswith(_FILE_EXTENSIONS):
+        return False  # `auth.py:12:` in a traceback names a file, not a secret
     if any(word in lower for word in _STRONG):
         cleaned = lower
         for benign in _NOT_SECRET_TOKENS:
@@ -215,7 +219,7 @@ def _assign_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str
     if _KEYWORD_RE is None or _VALUE_RE is None or _OPTION_VALUE_RE is None or _JSON_LITERAL is None:
         _KEYWORD_RE = re.compile("|".join(_ASSIGN_TRIGGERS), re.IGNORECASE)
         # closing quote of a quoted name, then = : := => (with spaces around), then the value
-        _VALUE_RE = re.compile(r"(?P<q>\\*[\"']?)[ \t]{0,3}(?P<sep>=>|:=|==?|:)[ \t]{0,3}" + _VALUE)
+        _VALUE_RE = re.compile(r"(?P<q>\\*[\"']?)[ \t]{0,3}(?P<sep>=>|:=|==?|:(?!:))[ \t]{0,3}" + _VALUE)
         _OPTION_VALUE_RE = re.compile(r"(?:=|[ \t]+)(?!-)" + _VALUE)
         _JSON_LITERAL = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")
     return _KEYWORD_RE, _VALUE_RE, _OPTION_VALUE_RE, _JSON_LITERAL

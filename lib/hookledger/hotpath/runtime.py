@@ -428,8 +428,8 @@ def main(event: str, policy: Any) -> int:
             pass
     run.done = True
     try:
-        if out.stdout:
-            sys.stdout.write(out.stdout)
+        if out.stdout:  # JSON text; redaction keeps it valid
+            sys.stdout.write(redact(out.stdout))
             sys.stdout.flush()
         if out.stderr:  # redacted: a bad value or an error message may quote a secret
             sys.stderr.write(redact(out.stderr.splitlines()[0][:1000]) + "\n" if out.exit_code != 2 else redact(out.stderr))

@@ -218,9 +218,14 @@ def quarantine(path: str, reason: str) -> str | None:
     spool, name = os.path.split(path)
     qdir = os.path.join(spool, QUARANTINE)
     try:
-        make_private_dir(qdir)
         st = os.lstat(path)
     except OSError:
+        return None
+    try:
+        make_private_dir(qdir)
+    except OSError:  # the quarantine folder itself is a planted link: the file cannot stay in the way
+        if not stat.S_ISDIR(st.st_mode):
+            discard(path)
         return None
     claimed = os.path.join(qdir, f".{name}.{os.getpid()}.claim")
     content: str | None = None
