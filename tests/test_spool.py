@@ -80,7 +80,8 @@ def test_half_written_spool_file_is_ignored(project):
     (spool / "0001-1-garbage.event.json").write_text("not json")  # should never happen; kept aside
     proc = run_hook("Stop", load_fixture("Stop__default", project), project)
     assert proc.returncode == 0
-    [note] = (spool / "quarantine").glob("0001-1-garbage.event.json.*.json")  # set aside, with why
+    [note] = (spool / "quarantine").glob("*.json")  # set aside, with why
+    assert json.loads(note.read_text())["file"] == "0001-1-garbage.event.json"
     assert json.loads(note.read_text())["content"] == "not json"
     assert not (spool / "0001-1-garbage.event.json").exists()
     assert rows(project, "SELECT count(*) AS n FROM hook_events")[0]["n"] == 2

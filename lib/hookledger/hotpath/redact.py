@@ -169,13 +169,33 @@ _FILE_EXTENSIONS = tuple(f".{e}" for e in (
     "py", "pyi", "js", "jsx", "mjs", "ts", "tsx", "go", "rb", "rs", "java", "kt", "c", "h", "cc", "cpp", "hpp", "cs",
     "php", "swift", "scala", "sh", "md", "txt", "json", "yml", "yaml", "toml", "ini", "cfg", "lock", "html", "css",
     "scss", "sql", "proto", "xml", "vue", "svelte", "ipynb", "log"))
-_WORD_SPLIT: re.Pattern[str] | None = None
+
+
+def _words(name: str) -> list[str]:
+    """`apiKey`, `API_KEY`, `api-key` -> ['api', 'key'] (no regex: names are short, and
+    compiling one costs more than splitting a few names by hand)."""
+    words: list[str] = []
+    current: list[str] = []
+    prev = ""
+    for ch in name:
+        if not ch.isalnum():
+            if current:
+                words.append("".join(current).lower())
+                current = []
+        else:
+            if ch.isupper() and (prev.islower() or prev.isdigit()) and current:
+                words.append("".join(current).lower())
+                current = []
+            current.append(ch)
+        prev = ch
+    if current:
+        words.append("".join(current).lower())
+    return words
 
 
 def is_secret_key(name: str) -> bool:
     """True for a name whose value is a credential by name: `api_key`, `PGPASSWORD`,
     `--auth-token`, `clientSecret`, `"password"`; False for `max_tokens`, `sort_key`, `author`."""
-    global _WORD_SPLIT
     if not isinstance(name, str) or len(name) > 120:
         return False
     lower = name.lower().strip("-_.\"' ")
@@ -187,9 +207,7 @@ def is_secret_key(name: str) -> bool:
             cleaned = cleaned.replace(benign, "_")
         if any(word in cleaned for word in _STRONG):
             return True
-    if _WORD_SPLIT is None:
-        _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
-    words = [w.lower() for w in _WORD_SPLIT.split(name.strip("-_.\"' ")) if w]
+    words = _words(name)
     for i, word in enumerate(words):
         if word in _WEAK:
             if word == "key" and i > 0 and words[i - 1] in _PLAIN_KEYS:
@@ -204,38 +222,56 @@ def is_secret_key(name: str) -> bool:
 
 _SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate"})  # Authorization: Bearer <- the secret follows
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
-_KEYWORD_RE: re.Pattern[str] | None = None
 _VALUE_RE: re.Pattern[str] | None = None
 _OPTION_VALUE_RE: re.Pattern[str] | None = None
-_JSON_LITERAL: re.Pattern[str] | None = None
 # A value: "double quoted" (escapes kept whole), \"escaped quotes\" (JSON inside JSON),
 # 'single quoted', or a bare word up to a separator. Never a quote or a lone backslash.
 _VALUE = (r"(?P<v>\"(?:[^\"\\\n]|\\.)*\"|(?P<bs>\\+)\"[^\"\\\n]*(?P=bs)\"|'[^'\n]*'"
           r"|[^\s\"'\\,;&|<>(){}\[\]`]+)")
 
 
-def _assign_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    global _KEYWORD_RE, _VALUE_RE, _OPTION_VALUE_RE, _JSON_LITERAL
-    if _KEYWORD_RE is None or _VALUE_RE is None or _OPTION_VALUE_RE is None or _JSON_LITERAL is None:
-        _KEYWORD_RE = re.compile("|".join(_ASSIGN_TRIGGERS), re.IGNORECASE)
+def _value_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Compiled on the first secret-named assignment only (most texts never need them)."""
+    global _VALUE_RE, _OPTION_VALUE_RE
+    if _VALUE_RE is None or _OPTION_VALUE_RE is None:
         # closing quote of a quoted name, then = : := => (with spaces around), then the value
         _VALUE_RE = re.compile(r"(?P<q>\\*[\"']?)[ \t]{0,3}(?P<sep>=>|:=|==?|:(?!:))[ \t]{0,3}" + _VALUE)
         _OPTION_VALUE_RE = re.compile(r"(?:=|[ \t]+)(?!-)" + _VALUE)
-        _JSON_LITERAL = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")
-    return _KEYWORD_RE, _VALUE_RE, _OPTION_VALUE_RE, _JSON_LITERAL
+    return _VALUE_RE, _OPTION_VALUE_RE
+
+
+def _keyword_hits(low: str) -> list[int]:
+    """Start offsets of the assignment keywords in the lowercased text, in order."""
+    hits: list[int] = []
+    for word in _ASSIGN_TRIGGERS:
+        at = low.find(word)
+        while at >= 0:
+            hits.append(at)
+            at = low.find(word, at + 1)
+    hits.sort()
+    return hits
+
+
+def _json_literal(value: str) -> bool:
+    if value in ("true", "false", "null"):
+        return True
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return value[:1].isdigit() or value[:1] == "-"
 
 
 def _redact_assignments(text: str) -> str:
     """`NAME=value`, `"name": "value"`, `name: value`, `--name value`: the value goes when
     the name says secret (is_secret_key)."""
-    keyword_re, value_re, option_re, literal_re = _assign_patterns()
     out: list[str] = []
     done = 0  # text[:done] is settled
     n = len(text)
-    for m in keyword_re.finditer(text):
-        if m.start() < done:
+    for at in _keyword_hits(text.lower()):
+        if at < done:
             continue
-        start, end = m.start(), m.end()
+        start, end = at, at
         while start > done and text[start - 1] in _NAME_CHARS:
             start -= 1
         while end < n and text[end] in _NAME_CHARS:
@@ -243,6 +279,7 @@ def _redact_assignments(text: str) -> str:
         name = text[start:end]
         if not is_secret_key(name):
             continue
+        value_re, option_re = _value_patterns()
         option = name.startswith("-")
         v = (option_re if option else value_re).match(text, end)
         if v is None and option:
@@ -252,7 +289,7 @@ def _redact_assignments(text: str) -> str:
         value = v.group("v")
         if value.startswith(MARK) or value.strip("\\\"'").startswith(MARK) or value.lower() in _SCHEMES:
             continue
-        if not option and v.groupdict().get("sep") == ":" and literal_re.fullmatch(value):
+        if not option and v.group("sep") == ":" and _json_literal(value):
             continue  # a JSON number or literal: not a secret, and replacing it breaks the JSON
         vs, ve = v.span("v")
         escapes = v.group("bs")

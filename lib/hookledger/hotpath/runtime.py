@@ -186,6 +186,10 @@ def _apply(conn: sqlite3.Connection, run: Run, *, replay: bool) -> Output:
     return out
 
 
+# Errors a replayed record's own content causes (as opposed to a locked or broken ledger).
+_RECORD_ERRORS = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.ProgrammingError, sqlite3.DataError)
+
+
 def replay_spool(conn: sqlite3.Connection, db: str, policy: Any, budget_s: float = REPLAY_BUDGET_S,
                  busy_ms: int | None = None) -> int:
     """Record spooled events (oldest first) until the spool is empty or the budget is spent.
@@ -214,12 +218,14 @@ def replay_spool(conn: sqlite3.Connection, db: str, policy: Any, budget_s: float
             with write_txn(conn):
                 if not audit.already_recorded(conn, record["event_uid"]):
                     _replay_one(conn, db, policy, record)
-        except sqlite3.OperationalError as exc:
-            if _ledger_unavailable(exc):
-                break  # still locked or read-only: leave the rest for a later run
+        except _RECORD_ERRORS as exc:  # the record's own content: it will never go in
             spool.quarantine(path, f"replay failed: {type(exc).__name__}: {exc}")
             continue
-        except Exception as exc:  # a record valid in shape that still cannot be recorded
+        except sqlite3.DatabaseError as exc:
+            if _ledger_unavailable(exc):
+                break  # still locked or read-only: leave the rest for a later run
+            continue  # the ledger's trouble, not the record's: kept for a later run, the next one tried
+        except Exception as exc:  # a record valid in shape that a handler still cannot take
             spool.quarantine(path, f"replay failed: {type(exc).__name__}: {exc}")
             continue
         spool.discard(path)

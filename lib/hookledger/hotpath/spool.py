@@ -227,7 +227,7 @@ def quarantine(path: str, reason: str) -> str | None:
         if not stat.S_ISDIR(st.st_mode):
             discard(path)
         return None
-    claimed = os.path.join(qdir, f".{name}.{os.getpid()}.claim")
+    claimed = os.path.join(qdir, f".{os.getpid()}-{os.urandom(3).hex()}.claim")
     content: str | None = None
     try:
         if stat.S_ISREG(st.st_mode):
@@ -238,16 +238,17 @@ def quarantine(path: str, reason: str) -> str | None:
             finally:
                 discard(claimed)
         elif stat.S_ISDIR(st.st_mode):
-            os.rename(path, os.path.join(qdir, f"{name}.{os.getpid()}.dir"))
+            os.rename(path, os.path.join(qdir, f".{os.getpid()}-{os.urandom(3).hex()}.dir"))
         else:
             os.unlink(path)  # a link or FIFO: remove the entry itself, never what it points to
     except FileNotFoundError:
         return None
     except OSError as exc:
         reason = f"{reason}; could not be moved ({exc.strerror or exc})"
-    note = {"file": name, "reason": reason, "quarantined_at": utc_now(time.time()), "bytes": st.st_size,
-            "content": content}
-    final = os.path.join(qdir, f"{name}.{os.getpid()}-{os.urandom(3).hex()}.json")
+    note = {"file": redact(name), "reason": redact(reason), "quarantined_at": utc_now(time.time()),
+            "bytes": st.st_size, "content": content}
+    # named by us: a planted file's name is the attacker's text (redacted inside the note)
+    final = os.path.join(qdir, f"{int(time.time() * 1000):013x}-{os.getpid():x}-{os.urandom(3).hex()}.json")
     try:
         fd = open_private(final, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         try:

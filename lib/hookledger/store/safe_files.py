@@ -45,37 +45,31 @@ def _target(path: str) -> str:
         return ""
 
 
-def file_problem(path: str) -> str | None:
-    """Why `path` must not be opened as one of our files (None: absent, or a regular file of
-    ours with a single link)."""
+def _problem(path: str, want_dir: bool) -> str | None:
     try:
         st = os.lstat(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
         return f"{path} cannot be inspected ({exc.strerror})"
-    if not stat.S_ISREG(st.st_mode):
+    if not (stat.S_ISDIR(st.st_mode) if want_dir else stat.S_ISREG(st.st_mode)):
         return f"{path} is {_kind(st.st_mode)}{_target(path) if stat.S_ISLNK(st.st_mode) else ''}"
-    if st.st_nlink > 1:
+    if not want_dir and st.st_nlink > 1:
         return f"{path} is a hard link ({st.st_nlink} names for one file)"
     if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
         return f"{path} belongs to another user (uid {st.st_uid})"
     return None
 
 
+def file_problem(path: str) -> str | None:
+    """Why `path` must not be opened as one of our files (None: absent, or a regular file of
+    ours with a single link)."""
+    return _problem(path, want_dir=False)
+
+
 def dir_problem(path: str) -> str | None:
     """Why `path` must not be used as one of our folders (None: absent, or a real folder of ours)."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        return f"{path} cannot be inspected ({exc.strerror})"
-    if not stat.S_ISDIR(st.st_mode):
-        return f"{path} is {_kind(st.st_mode)}{_target(path) if stat.S_ISLNK(st.st_mode) else ''}"
-    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
-        return f"{path} belongs to another user (uid {st.st_uid})"
-    return None
+    return _problem(path, want_dir=True)
 
 
 def ledger_problem(db: str) -> str | None:
