@@ -323,3 +323,14 @@ def test_a_link_and_its_target_are_one_file_for_claims(project, via):
     out = answer(run_hook("PreToolUse", write_call(project, "agentB", other), project))
     assert out["permissionDecision"] == "deny"
     assert rows(project, "SELECT DISTINCT file_path FROM file_claims") == [{"file_path": "src/core.py"}]
+
+
+def test_another_apps_database_copied_in_is_not_migrated(project, tmp_path):
+    """Not a link but a copy at the ledger path: still not ours to migrate."""
+    foreign_app_db(project / DB)
+    before = digest(project / DB)
+    procs = run_events(project, 2)
+    assert_one_line_each(procs)
+    assert "another application's database" in procs[0].stderr.decode()
+    assert digest(project / DB) == before
+    assert len(fallback_spool(Path(os.environ["HOOKLEDGER_HOME"]))) == 2

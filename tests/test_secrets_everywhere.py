@@ -152,6 +152,7 @@ def run_leaky_session(project: Path, tmp_path: Path) -> Session:
     assert spool_bytes and leaks_in(spool_bytes) == [], leaks_in(spool_bytes)
     # a poisoned spool file carrying secrets: quarantined, redacted
     (spool_dir / "0000000000000000-1-deadbeef.event.json").write_text(json.dumps({"event": "Stop", "leak": TEXT}))
+    s.run("Stop", s.base("Stop__default"))  # replays the spool (SessionEnd leaves that to others)
     s.run("SessionEnd", s.base("SessionEnd__other", reason=SECRETS[16].text))
 
     for args in (["failed-path", "add", "--approach", SECRETS[20].text, "--reason", TEXT, "--context", TEXT,

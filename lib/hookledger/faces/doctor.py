@@ -129,6 +129,14 @@ def check_ledger(project: str, db: str) -> list[Check]:
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     except sqlite3.Error as exc:
         return [Check("ledger", "fail", f"cannot read {db}: {exc}", _recover(db))]
+    from hookledger.store.conn import foreign_database
+
+    foreign = foreign_database(conn, version) if version < SCHEMA_VERSION else None
+    if foreign:
+        conn.close()
+        return [Check("ledger", "fail", f"{db}: {foreign}; hooks leave it alone and spool their events to"
+                      f" {paths.spool_dirs(db)[-1]}", f"mv {_q(db)} {_q(db + '.not-a-ledger')}   (the next hook"
+                      " creates a private ledger and replays the spooled events)")]
     checks = []
     if integrity == ["ok"]:
         checks.append(Check("ledger integrity", "ok", "PRAGMA integrity_check: ok"))

@@ -116,7 +116,11 @@ def connect(path: str, busy_ms: int = DEFAULT_BUSY_MS, *, migrate: bool = True,
         check_path(path)  # swapped for a link between the check and SQLite's open?
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        if migrate and conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if migrate and version < SCHEMA_VERSION:
+            foreign = foreign_database(conn, version)
+            if foreign:
+                raise UnsafeLedger(f"refusing to migrate {path}: {foreign}")
             from hookledger.store.migrate import migrate as run_migrations  # cold: first use or upgrade
 
             # One-time work that every hook started at once on a new project waits for.
@@ -132,6 +136,21 @@ def connect(path: str, busy_ms: int = DEFAULT_BUSY_MS, *, migrate: bool = True,
         conn.close()
         raise LedgerUnavailable(f"cannot prepare {path}: {exc}") from exc
     return conn
+
+
+# Tables of a ledger (or of the original hooks' session database, which m001 adopts).
+_OURS = frozenset({"_sqlite_migrations", "hook_events", "sessions", "project_state", "agent_registry", "file_claims"})
+
+
+def foreign_database(conn: sqlite3.Connection, version: int) -> str | None:
+    """Why the database is another application's (None: empty, or a ledger): migrating it
+    would change a file that is not ours (run only when a migration is pending)."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if version > 0 and "_sqlite_migrations" not in tables:
+        return f"it is another application's database (user_version {version}, no hookledger migrations)"
+    if tables and not tables & _OURS:
+        return f"it is another application's database (tables: {', '.join(sorted(tables)[:5])})"
+    return None
 
 
 def set_busy(conn: sqlite3.Connection, busy_ms: int) -> None:
