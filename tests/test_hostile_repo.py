@@ -334,3 +334,19 @@ def test_another_apps_database_copied_in_is_not_migrated(project, tmp_path):
     assert "another application's database" in procs[0].stderr.decode()
     assert digest(project / DB) == before
     assert len(fallback_spool(Path(os.environ["HOOKLEDGER_HOME"]))) == 2
+
+
+def test_quarantine_folder_planted_as_a_link(project, tmp_path):
+    """The poisoned file cannot be set aside into a linked folder: it is dropped, the linked
+    folder stays untouched, and recording goes on."""
+    run_hook("SessionStart", load_fixture("SessionStart__startup", project), project)
+    spool = project / SPOOL
+    spool.mkdir(mode=0o700)
+    foreign = tmp_path / "foreign-quarantine"
+    foreign.mkdir()
+    (spool / "quarantine").symlink_to(foreign)
+    (spool / "0000000000000001-1-00000001.event.json").write_text("{}")
+    for _ in range(2):
+        assert run_hook("Stop", load_fixture("Stop__default", project), project).returncode == 0
+    assert list(foreign.iterdir()) == [] and list(spool.glob("*.event.json")) == []
+    assert rows(project, "SELECT count(*) AS n FROM hook_events WHERE event_type = 'Stop'") == [{"n": 2}]

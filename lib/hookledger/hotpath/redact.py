@@ -351,20 +351,23 @@ def mark_redacted(text: str) -> str:
     return text
 
 
-def scrub(value: Any, key: str = "", depth: int = 0, *, by_name: bool = True) -> Any:
+def scrub(value: Any, key: str = "", depth: int = 0, *, by_name: bool = True, max_chars: int | None = None) -> Any:
     """`value` with every string redacted (dict keys too) and, with `by_name`, every
     secret-named field's value replaced, recursively: for JSON-like data (payloads, spool
     records, sync rows, the report's data). The ledger, a target or the sync source may hold
-    text written before a rule existed: this is the second line for it."""
+    text written before a rule existed: this is the second line for it. `max_chars` caps each
+    string (redacted before it is cut), bounding the cost and the size of what is kept."""
     if by_name and key and isinstance(value, (str, int, float)) and not isinstance(value, bool) and is_secret_key(key):
         return f"{MARK}]" if value != "" else value
     if isinstance(value, str):
+        if max_chars is not None and len(value) > max_chars:
+            return redact(value[: max_chars + 512])[:max_chars] + f"...(+{len(value) - max_chars} chars)"
         return redact(value)
     if depth > 200:
         return "<nested>"
     if isinstance(value, dict):
-        return {redact(k) if isinstance(k, str) else k: scrub(v, str(k), depth + 1, by_name=by_name)
+        return {redact(k) if isinstance(k, str) else k: scrub(v, str(k), depth + 1, by_name=by_name, max_chars=max_chars)
                 for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [scrub(v, key, depth + 1, by_name=by_name) for v in value]
+        return [scrub(v, key, depth + 1, by_name=by_name, max_chars=max_chars) for v in value]
     return value

@@ -39,6 +39,7 @@ QUARANTINE = "quarantine"
 LEGACY_QUARANTINE = "unreadable"  # where hookledger before 0.x set unreadable files aside
 STALE_TMP_S = 3600
 MAX_RECORD_BYTES = 16 << 20  # a spooled event is one hook input (capped at a few MB) plus its audit row
+MAX_SPOOLED_STRING = 256 << 10  # chars kept of each string of a spooled record
 QUARANTINE_KEEP_CHARS = 64 << 10  # of a quarantined file's text (redacted), for inspection
 UID_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,127}")
 TMP_RE = re.compile(r"\.[0-9a-f]{16}-[0-9a-f]+-[0-9a-f]{8}\.tmp")  # only what write() creates
@@ -58,7 +59,10 @@ def write(db: str, record: dict[str, Any], *, fallback_only: bool = False) -> st
     `fallback_only`: the project's folder is not to be trusted (the ledger path is a link)."""
     from hookledger.hotpath.redact import scrub
 
-    data = json.dumps(scrub(record), ensure_ascii=False, default=str).encode("utf-8", "surrogatepass")
+    # Each string redacted and capped: a huge tool output keeps its head, the record its shape
+    # (every field a handler reads is short), and stays far below MAX_RECORD_BYTES.
+    data = json.dumps(scrub(record, max_chars=MAX_SPOOLED_STRING), ensure_ascii=False,
+                      default=str).encode("utf-8", "surrogatepass")
     uid = record["event_uid"]
     last_error: OSError | None = None
     directories = spool_dirs(db)[1:] if fallback_only else spool_dirs(db)
