@@ -212,6 +212,9 @@ def replay_spool(conn: sqlite3.Connection, db: str, policy: Any, budget_s: float
         except spool.Unreplayable as exc:
             spool.quarantine(path, str(exc))
             continue
+        except Exception as exc:  # whatever a file's content does, it never stops the replay
+            spool.quarantine(path, f"cannot be checked ({type(exc).__name__})")
+            continue
         if record is None:
             continue
         try:
