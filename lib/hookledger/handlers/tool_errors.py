@@ -45,11 +45,9 @@ def _subject(ctx: Context) -> tuple[str, str | None]:
     from hookledger.knowledge.error_kinds import signature
     from hookledger.knowledge.project_paths import normalise
 
-    command = _command(ctx)
+    command = _command(ctx)  # redacted: the signature reorders its words
     if command:
-        # from the redacted command: normalising reorders words (`x --password S` -> `x S --password`),
-        # after which redaction no longer recognises the secret
-        return signature(redact(command)), None
+        return signature(command), None
     tool_input = ctx.event.tool_input
     for key in _SUBJECT_KEYS:
         value = tool_input.get(key)

@@ -1,20 +1,15 @@
-"""Two speed-ups of the one redaction choke point that must not change what it redacts:
-the key=value rule only starts where a run of key characters starts (it used to retry at every
-character of a long word, quadratically), and may_hold_secret() (one scan) says False only when
-redact() would change nothing. Checked on many generated texts and on real payload summaries."""
+"""may_hold_secret(), the warehouse sync's shortcut past the one redaction choke point, says
+False only when redact() would change nothing. Checked on many generated texts and on real
+payload summaries."""
 
 from __future__ import annotations
 
 import json
 import random
-import re
 
 from conftest import EVENTS_DIR
 from hookledger.hotpath import redact as r
 
-# The key=value rule as it was before the lookbehind: the reference the new one must equal.
-ORIGINAL_KEY_RULE = re.compile(r"(?i)([\w.\-]*" + r._SECRET_KEY_WORDS
-                               + r"[\w.\-]*[\"']?\s*[:=]\s*[\"']?)(?!\[REDACTED)([^\s\"',;&]{3,})")
 WORDS = ["password", "pass", "pwd", "secret", "token", "api_key", "api-key", "apikey", "access_key", "private_key",
          "client_secret", "credential", "credentials", "auth", "authorization", "session_key", "cookie",
          "my.PASSWORD", "x-auth-token", "DB_PASS", "bypassPermissions", "keyboard"]
@@ -46,16 +41,6 @@ def real_texts() -> list[str]:
         out.append(json.dumps(stdin))
         out += [v for v in stdin.values() if isinstance(v, str)]
     return out
-
-
-def test_key_rule_matches_exactly_what_it_matched_before():
-    rule = next(i for i, (pattern, *_rest) in enumerate(r._RULES) if "(?<![\\w.\\-])" in pattern)
-    new = r._pattern(rule)
-    replacement = r._RULES[rule][1]
-    texts = corpus(10000) + real_texts()
-    changed = [t for t in texts if ORIGINAL_KEY_RULE.sub(replacement, t) != t]
-    assert len(changed) > 2500  # the corpus really exercises the rule
-    assert [t for t in texts if new.sub(replacement, t) != ORIGINAL_KEY_RULE.sub(replacement, t)] == []
 
 
 def test_may_hold_secret_is_false_only_when_redact_changes_nothing():
