@@ -116,11 +116,13 @@ def test_event_list_is_defined_once():
     assert defining == ["hotpath/events.py"]
 
 
-def test_auto_sync_targets_are_the_sync_adapters():
+def test_sync_targets_a_configuration_may_name_are_the_sync_targets():
     from hookledger.handlers import autosync
+    from hookledger.hotpath.config import DEFAULTS, SYNC_TARGETS
     from hookledger.sync import ADAPTERS, WAREHOUSE
 
-    assert set(autosync.TARGETS) == set(ADAPTERS) | {WAREHOUSE} and autosync.WAREHOUSE == WAREHOUSE
+    assert set(SYNC_TARGETS) == set(ADAPTERS) | {WAREHOUSE} and autosync.WAREHOUSE == WAREHOUSE
+    assert set(DEFAULTS["sync"]) == {"auto", *SYNC_TARGETS}  # each target's options: sync.<target>
 
 
 @pytest.mark.parametrize("layer", STDLIB_LAYERS)

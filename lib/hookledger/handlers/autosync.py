@@ -12,14 +12,12 @@ import os
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~3 ms)
 
 from hookledger.handlers.context import Context
+from hookledger.hotpath.config import SYNC_TARGETS
 from hookledger.hotpath.detached import spawn
 
 if TYPE_CHECKING:
     from typing import Any
 
-# The sync targets a configuration may name (tests keep it equal to hookledger.sync.ADAPTERS
-# plus the warehouse).
-TARGETS = ("massu", "flightdeck", "codewalkers", "teamx", "postgres")
 WAREHOUSE = "postgres"  # target_db is a libpq URL, not a file
 
 
@@ -36,7 +34,7 @@ def auto_targets(config: dict[str, Any]) -> list[dict[str, str]]:
     entries = (config.get("sync") or {}).get("auto") if isinstance(config.get("sync"), dict) else None
     out = []
     for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and entry.get("to") in TARGETS and isinstance(entry.get("target_db"), str):
+        if isinstance(entry, dict) and entry.get("to") in SYNC_TARGETS and isinstance(entry.get("target_db"), str):
             if entry["to"] == WAREHOUSE and _carries_password(entry["target_db"]):
                 continue
             out.append({"to": entry["to"], "target_db": entry["target_db"]})

@@ -39,7 +39,9 @@ DEFAULTS: dict[str, Any] = {
     "gate": {"mode": "observe", "commands": [], "timeout_seconds": 120, "max_blocks": 3},
     "audit": {"summary_max_chars": 2048},
     "retention": {"days": 90, "max_mb": 200, "auto": True, "every_hours": 24},
-    "sync": {"auto": []},
+    # sync.<target>: options of `hookledger sync --to <target>` (e.g. flightdeck's project_id,
+    # postgres' person/host/project), read by that target's own code
+    "sync": {"auto": [], "massu": {}, "flightdeck": {}, "codewalkers": {}, "teamx": {}, "postgres": {}},
 }
 
 MAX_FILE_BYTES = 1 << 20  # a settings file larger than this is not a settings file
@@ -157,7 +159,9 @@ class Mapping(Rule):
         return value
 
 
-SYNC_TARGETS = ("massu", "flightdeck", "codewalkers", "teamx")
+# The targets `hookledger sync --to` knows: the SQLite adapters (hookledger.sync.ADAPTERS) and
+# the PostgreSQL warehouse (tests/test_layering.py keeps the two lists equal).
+SYNC_TARGETS = ("massu", "flightdeck", "codewalkers", "teamx", "postgres")
 
 # dotted key -> rule: the documented type and range of every setting.
 SETTINGS: dict[str, Rule] = {
@@ -178,6 +182,7 @@ SETTINGS: dict[str, Rule] = {
     "retention.auto": Bool(),
     "retention.every_hours": Number(0, 24 * 365),
     "sync.auto": Objects(10, {"to": SYNC_TARGETS, "target_db": None}),
+    **{f"sync.{target}": Mapping() for target in SYNC_TARGETS},
 }
 
 
