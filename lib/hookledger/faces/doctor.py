@@ -31,6 +31,9 @@ from hookledger.hotpath.timeutil import utc_now
 MIN_PYTHON = (3, 10)  # pyproject's requires-python
 SAMPLE_RUNS = 3  # timed runs, after one that creates the throwaway ledger
 SLOW_WALL_MS = 200  # spawn to exit; about 35 ms is normal (README), a login shell or wrapper costs far more
+# ...and only when also this many times a bare start of the same interpreter, timed beside it: a busy
+# machine slows both alike, a login shell or a wrapper only the hook
+SLOW_RATIO = 3.0
 SLOW_IN_HOOK_P95_MS = 1000  # recorded duration_ms: hooks this slow come close to their deadlines
 RECENT_RUNS = 1000  # recent hook_events rows the recorded figures are taken from
 SETTINGS_FILES = ("settings.json", "settings.local.json")
@@ -254,19 +257,23 @@ def check_config(project: str) -> list[Check]:
 # -- Python and latency
 
 
-def _hook_command(project: str, scratch: str) -> tuple[list[str], str]:
+def _hook_command(project: str, scratch: str) -> tuple[list[str], list[str], str]:
     """The PreToolUse hook as the project registered it (run through sh, as Claude Code does),
-    else the checkout's or installed hook with this interpreter."""
+    else the checkout's or installed hook with this interpreter; and a bare start of the same
+    interpreter, started the same way, to compare with."""
+    bare = "import sqlite3, json"
     settings, _ = _settings(project)
     for data in settings.values():
         registered = install.ours_in(data).get("PreToolUse")
         if registered:
-            return ["sh", "-c", registered[0]], "the registered PreToolUse hook"
+            python = shlex.split(registered[0])[0]
+            return (["sh", "-c", registered[0]], ["sh", "-c", f"{shlex.quote(python)} -c {shlex.quote(bare)}"],
+                    "the registered PreToolUse hook")
     from hookledger.faces.demo import hooks_dir_for_demo
     from hookledger.faces.hookscripts import filename
 
-    return [sys.executable, os.path.join(hooks_dir_for_demo(scratch), filename("PreToolUse"))], \
-        "the PreToolUse hook (not registered: run from this install)"
+    return ([sys.executable, os.path.join(hooks_dir_for_demo(scratch), filename("PreToolUse"))],
+            [sys.executable, "-c", bare], "the PreToolUse hook (not registered: run from this install)")
 
 
 def check_python(project: str) -> list[Check]:
@@ -292,14 +299,15 @@ def check_python(project: str) -> list[Check]:
 
 
 def sample_latency(project: str, runs: int = SAMPLE_RUNS) -> Check:
-    """Run the PreToolUse hook for real against a throwaway ledger and time it (spawn to exit)."""
+    """Run the PreToolUse hook for real against a throwaway ledger and time it (spawn to exit),
+    each run beside a bare start of its interpreter."""
     with tempfile.TemporaryDirectory(prefix="hookledger-doctor-") as scratch:
-        argv, what = _hook_command(project, scratch)
+        argv, bare_argv, what = _hook_command(project, scratch)
         db = os.path.join(scratch, paths.DB_NAME)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "HOOKLEDGER"))}
         env.update(CLAUDE_PROJECT_DIR=scratch, HOOKLEDGER_DB=db, HOOKLEDGER_HOME=os.path.join(scratch, "home"))
         session = f"hookledger-doctor-{uuid.uuid4()}"
-        walls = []
+        walls, bares = [], []
         for n in range(runs + 1):  # the first run creates the ledger (migrations): not timed
             payload = {"session_id": session, "transcript_path": os.path.join(scratch, "t.jsonl"), "cwd": scratch,
                        "hook_event_name": "PreToolUse", "tool_name": "Read", "tool_use_id": f"toolu_doctor_{n}",
@@ -312,20 +320,30 @@ def sample_latency(project: str, runs: int = SAMPLE_RUNS) -> Check:
                 return Check("latency sample", "fail", f"{what} did not run: {exc}", f"hookledger install {_q(project)}")
             if n:
                 walls.append((time.perf_counter() - started) * 1000)
+                bares.append(_time_ms(bare_argv, env, scratch))
             if proc.returncode != 0 or proc.stderr.strip():
                 first = (proc.stderr.decode(errors="replace").strip().splitlines() or [""])[0]
                 return Check("latency sample", "fail", f"{what} exited {proc.returncode}: {first[:200]}",
                              f"hookledger install {_q(project)}")
         recorded = _count_rows(db, session)
-    median = percentile(walls, 50) or 0.0
+    median, bare = percentile(walls, 50) or 0.0, percentile(bares, 50) or 0.0
     if recorded != runs + 1:
         return Check("latency sample", "fail", f"{what} ran but recorded {recorded} of {runs + 1} events",
                      f"hookledger install {_q(project)}")
-    detail = f"{what}: {median:.0f} ms spawn to exit (median of {runs})"
-    if median > SLOW_WALL_MS:
+    detail = f"{what}: {median:.0f} ms spawn to exit (median of {runs}; a bare start of its Python: {bare:.0f} ms)"
+    if median > SLOW_WALL_MS and median > SLOW_RATIO * bare:
         return Check("latency sample", "warn", detail + f", slower than {SLOW_WALL_MS} ms", "./dev bench   (in the"
                      " checkout: compare with a bare interpreter start; a login shell or a python wrapper is the usual cause)")
     return Check("latency sample", "ok", detail)
+
+
+def _time_ms(argv: list[str], env: dict[str, str], cwd: str) -> float:
+    started = time.perf_counter()
+    try:
+        subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=env, cwd=cwd, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return (time.perf_counter() - started) * 1000
 
 
 def _count_rows(db: str, session: str) -> int:
