@@ -104,7 +104,7 @@ dispatcher TEXT, -- dispatcher name (same as event_type for command hooks)
 payload_summary TEXT, -- truncated payload for debugging
 exit_code INTEGER,
 duration_ms INTEGER
-, "event_uid" TEXT, "agent_id" TEXT, "tool_name" TEXT, "tool_use_id" TEXT, "outcome" TEXT, "error" TEXT, "replayed" INTEGER NOT NULL DEFAULT 0);
+, "event_uid" TEXT, "agent_id" TEXT, "tool_name" TEXT, "tool_use_id" TEXT, "outcome" TEXT, "error" TEXT, "replayed" INTEGER NOT NULL DEFAULT 0, "answer" TEXT);
 
 CREATE TABLE llm_verdicts (
 id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -222,6 +222,8 @@ CREATE INDEX idx_failed_relevant ON failed_paths(still_relevant);
 CREATE INDEX idx_failed_session ON failed_paths(session_id);
 
 CREATE INDEX idx_failed_signature ON failed_paths(signature);
+
+CREATE INDEX idx_hook_events_answers ON hook_events(session_id, id) WHERE answer IS NOT NULL;
 
 CREATE INDEX idx_hook_events_session ON hook_events(session_id);
 

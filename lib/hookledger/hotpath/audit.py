@@ -60,18 +60,28 @@ def summarize_raw(raw: bytes, limit: int = RAW_MAX) -> str:
     return text
 
 
+def answer_text(stdout: str, stderr: str, exit_code: int) -> str | None:
+    """What a run told Claude Code, redacted: its stdout JSON, or the stderr of an exit-2 block
+    (which the model reads). None when it said nothing."""
+    if stdout:
+        return redact(stdout)
+    if exit_code == 2 and stderr:
+        return redact(stderr)
+    return None
+
+
 def record(conn: sqlite3.Connection, row: dict[str, Any]) -> bool:
     """Insert the audit row; False when this event_uid is already recorded (a replay twice)."""
     cur = conn.execute(
         "INSERT OR IGNORE INTO hook_events (event_uid, session_id, timestamp, event_type, dispatcher,"
-        " payload_summary, exit_code, duration_ms, agent_id, tool_name, tool_use_id, outcome, error, replayed)"
-        " VALUES (:event_uid, :session_id, :timestamp, :event_type, :dispatcher, :payload_summary,"
-        " :exit_code, :duration_ms, :agent_id, :tool_name, :tool_use_id, :outcome, :error, :replayed)",
+        " payload_summary, exit_code, duration_ms, agent_id, tool_name, tool_use_id, outcome, error, replayed,"
+        " answer) VALUES (:event_uid, :session_id, :timestamp, :event_type, :dispatcher, :payload_summary,"
+        " :exit_code, :duration_ms, :agent_id, :tool_name, :tool_use_id, :outcome, :error, :replayed, :answer)",
         {
             "event_uid": None, "session_id": None, "timestamp": None, "event_type": None,
             "dispatcher": None, "payload_summary": None, "exit_code": 0, "duration_ms": None,
             "agent_id": None, "tool_name": None, "tool_use_id": None, "outcome": "ok",
-            "error": None, "replayed": 0, **row,
+            "error": None, "replayed": 0, "answer": None, **row,
         },
     )
     return cur.rowcount == 1

@@ -100,6 +100,7 @@ class Run:
             "tool_use_id": ev.tool_use_id,
             "outcome": self.outcome,
             "error": self.error,
+            "answer": audit.answer_text(out.stdout, out.stderr, out.exit_code),
         }
 
     def spool_record(self, out: Output) -> dict[str, Any]:
