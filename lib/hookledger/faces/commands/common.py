@@ -51,19 +51,16 @@ def open_ledger(db_path: str, *, must_exist: bool = True):
     return sqlite_utils.Database(connect_ledger(db_path, must_exist=must_exist), execute_plugins=False)
 
 
-def echo_rows(rows: list[dict[str, Any]], as_json: bool, empty: str = "(none)") -> None:
-    """Print query rows as a readable table, or as a JSON array with --json."""
-    import json
+def echo_rows(rows: list[dict[str, Any]], as_json: bool, empty: str, cols: list | None = None) -> None:
+    """Rows as a table that fits the terminal (`cols`: faces.table.Col, default one text column
+    per key), or as a JSON array with --json (every column, full ids, times in UTC)."""
+    from hookledger.faces.output import echo_json
+    from hookledger.faces.table import Col, print_table
 
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
-    elif not rows:
-        click.echo(empty)
-    else:
-        from tabulate import tabulate  # a dependency of sqlite-utils
-
-        click.echo(tabulate([["" if v is None else v for v in r.values()] for r in rows],
-                            headers=list(rows[0]), disable_numparse=True))
+        echo_json(rows)
+        return
+    print_table(rows, cols or [Col(k, k.replace("_", " ")) for k in (rows[0] if rows else {})], empty=empty)
 
 
 def where_session(base: str, session_id: str | None) -> tuple[str, list[Any]]:
@@ -103,4 +100,15 @@ def pick_session(conn: Any, wanted: str | None) -> str:
     try:
         return resolve_session(conn, wanted)
     except UnknownSession as exc:
+        raise HookledgerError(str(exc)) from exc
+
+
+def pick_agent(conn: Any, wanted: str, session_id: str | None = None) -> str:
+    """The full agent id for --agent (an id, a unique prefix, or a label as the tables print it)."""
+    from hookledger.faces.cli import HookledgerError
+    from hookledger.faces.inspect.queries import UnknownAgent, UnknownSession, resolve_agent
+
+    try:
+        return resolve_agent(conn, wanted, session_id)
+    except (UnknownAgent, UnknownSession) as exc:
         raise HookledgerError(str(exc)) from exc

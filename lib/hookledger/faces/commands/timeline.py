@@ -1,4 +1,4 @@
-"""`hookledger timeline`: one session, moment by moment."""
+"""`hookledger timeline`: one session, moment by moment (or followed live with --follow)."""
 
 from __future__ import annotations
 
@@ -7,50 +7,93 @@ from typing import Any
 import click
 
 from hookledger.faces.commands.common import connect_ledger, echo_rows, ledger_options, pick_session, resolve_upward
+from hookledger.faces.table import Col
 
 KINDS = ("hook", "hook_error", "file_change", "error", "conflict", "failed_path", "compaction",
          "agent_start", "agent_stop")
+OUTCOME_STYLE = {"answered": "cyan", "blocked": "red", "error": "red", "bad_input": "red"}
+KIND_STYLE = {"error": "red", "hook_error": "red", "conflict": "magenta", "failed_path": "yellow",
+              "compaction": "blue", "file_change": "green"}
+COLS = [
+    Col("at", "time", "clock"),
+    Col("agent", "agent", "id"),
+    Col("what", "event", "word"),
+    Col("outcome", "outcome", "word", style=OUTCOME_STYLE.get),
+    Col("kind", "kind", "word", drop=2, style=KIND_STYLE.get),
+    Col("duration_ms", "ms", "num", drop=1),
+    Col("detail", "detail", "line"),
+]
 
 
-def _event(event: str | None, tool: str | None) -> str:
-    """'PreToolUse Write'; a file change's operation once, not twice."""
+# What a moment that is not a hook run is called (its `event` column says more: an operation,
+# a category, a policy, an agent type).
+KIND_NAMES = {"file_change": "file", "error": "tool error", "conflict": "conflict", "failed_path": "failed path",
+              "agent_start": "agent start", "agent_stop": "agent stop"}
+QUIET_OUTCOMES = (None, "ok", "done")  # outcomes not worth a word in a table
+
+
+def outcome_word(kind: str | None, outcome: str | None) -> str | None:
+    """The outcome when it says something: answered, blocked, error, a failed write, an
+    escalation; not for agents (their moment's outcome is the agent's status)."""
+    return None if outcome in QUIET_OUTCOMES or (kind or "").startswith("agent_") else outcome
+
+
+def event_name(event: str | None, tool: str | None, kind: str | None = None) -> str:
+    """'PreToolUse Write' for a hook run; 'file Write', 'tool error runtime', 'agent start' for
+    what runs recorded (a file change's operation once, not twice)."""
+    if kind in KIND_NAMES:
+        word = KIND_NAMES[kind]
+        return word if kind.startswith("agent_") else f"{word} {event or ''}".strip()
     return f"{event or ''} {tool}".strip() if tool and tool != event else (event or "")
 
 
-def _for_table(rows: list[dict[str, Any]], labels: dict[str, str], session_id: str) -> list[dict[str, Any]]:
-    """Moments as table rows: time of day, agent label, what happened, how long, the detail."""
-    from hookledger.faces.inspect.format import agent_label, one_line
+def labelled(rows: list[dict[str, Any]], labels: dict[str, str], session_id: str) -> list[dict[str, Any]]:
+    """Moments with their agent's label, a short event name, and only outcomes worth a word."""
+    from hookledger.faces.inspect.format import agent_label
 
-    return [{
-        "time (UTC)": (r["at"] or "")[11:23],
-        "agent": labels.get(r["agent_id"]) or agent_label(r["agent_id"], None, session_id),
-        "kind": r["kind"],
-        "event": _event(r["event"], r["tool_name"]),
-        "ms": r["duration_ms"],
-        "outcome": r["outcome"],
-        "detail": one_line(r["detail"], 70),
-    } for r in rows]
+    return [{**r, "agent": labels.get(r["agent_id"]) or agent_label(r["agent_id"], None, session_id),
+             "what": event_name(r["event"], r["tool_name"], r["kind"]),
+             "outcome": outcome_word(r["kind"], r["outcome"])} for r in rows]
+
+
+def agent_labels(conn: Any, session_id: str) -> dict[str, str]:
+    from hookledger.faces.inspect.format import agent_label
+    from hookledger.faces.inspect.queries import session_agents
+
+    return {a["agent_id"]: agent_label(a["agent_id"], a["agent_type"], session_id) for a in session_agents(conn, session_id)}
 
 
 @click.command(name="timeline")
 @ledger_options
 @click.option("--session", "session_id", default=None, help="Session id or prefix (default: the latest).")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Only these kinds (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (every column, full ids) instead of a table.")
-def command(project: str | None, db_path: str | None, session_id: str | None, kinds: tuple[str, ...], as_json: bool) -> None:
+@click.option("--follow", "-f", is_flag=True,
+              help="Keep printing new moments as the hooks record them, one plain line each (for logs and pipes); Ctrl-C stops.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (every column, full ids, UTC times) instead of a table;"
+              " with --follow, one JSON object per line.")
+def command(project: str | None, db_path: str | None, session_id: str | None, kinds: tuple[str, ...], follow: bool,
+            as_json: bool) -> None:
     """What happened in a session, in order (the v_session_timeline view): every hook run,
     file change, tool error, claim conflict, failed path, compaction, and subagent start and
-    stop, with the agent it belongs to."""
-    from hookledger.faces.inspect.format import agent_label
-    from hookledger.faces.inspect.queries import session_agents, timeline
+    stop, with the agent it belongs to (`main`, `general-purpose·aff41339`). Times are local
+    (the date is in the heading); --json gives UTC. --follow keeps printing new moments."""
+    from hookledger.faces.inspect.format import local_time
+    from hookledger.faces.inspect.queries import timeline
+    from hookledger.faces.output import say
 
     _, db = resolve_upward(project, db_path)
+    if follow:
+        from hookledger.faces.follow import follow as follow_lines
+
+        follow_lines(db, session_id, list(kinds) or None, as_json=as_json)
+        return
     conn = connect_ledger(db)
     sid = pick_session(conn, session_id)
     found = timeline(conn, sid, list(kinds) or None)
     if as_json:
-        echo_rows(found, True)
+        echo_rows(found, True, "")
         return
-    labels = {a["agent_id"]: agent_label(a["agent_id"], a["agent_type"], sid) for a in session_agents(conn, sid)}
-    click.echo(f"session {sid}" + (f", {found[0]['at'][:10]}" if found and found[0]["at"] else ""))
-    echo_rows(_for_table(found, labels, sid), False, "nothing recorded for this session")
+    first = found[0]["at"] if found else None
+    say(f"session {sid}" + (f", {local_time(first)[:10]}" if first else ""), style="bold")
+    echo_rows(labelled(found, agent_labels(conn, sid), sid), False,
+              "nothing recorded for this session" + (f" of kind {', '.join(kinds)}" if kinds else ""), COLS)

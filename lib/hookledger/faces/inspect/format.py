@@ -1,8 +1,15 @@
-"""Small formatters shared by the CLI tables and the HTML report (plain text, no markup)."""
+"""Small formatters shared by the CLI tables, the live view and the HTML report (plain text)."""
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
+
+from hookledger.hotpath.timeutil import parse_utc
+
+# A whole value in the ledger's timestamp format (UTC): 'YYYY-MM-DD HH:MM:SS' and optional fraction.
+LEDGER_TIME = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?Z?")
 
 
 def human_size(size: float) -> str:
@@ -28,16 +35,56 @@ def human_duration(seconds: Any) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
-def agent_label(agent_id: str | None, agent_type: str | None, session_id: str) -> str:
-    """'main thread' for the session's main agent, else '<type> <first 8 of the id>'."""
+def human_count(n: Any) -> str:
+    """12345 -> '12.3k', 2500000 -> '2.5M'; '' when unknown."""
+    if not isinstance(n, (int, float)):
+        return ""
+    for limit, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= limit:
+            return f"{n / limit:.1f}{unit}"
+    return f"{n:.0f}"
+
+
+def agent_label(agent_id: str | None, agent_type: str | None, session_id: str | None = None) -> str:
+    """'main' for a session's main thread, else '<type>·<first 8 of the id>'.
+
+    A main thread of another session than `session_id` (when one is given) is 'main·<8 of its
+    session>', so labels stay unambiguous in a table of one session."""
     if not agent_id or agent_id == f"main:{session_id}":
-        return "main thread"
+        return "main"
     if agent_id.startswith("main:"):
-        return f"main thread of {agent_id[5:13]}"
-    return f"{agent_type or 'agent'} {agent_id[:8]}"
+        return "main" if session_id is None else f"main\u00b7{agent_id[5:13]}"
+    return f"{agent_type or 'agent'}\u00b7{agent_id[:8]}"
 
 
 def one_line(text: Any, width: int) -> str:
     """Text on one line, cut to `width` characters with an ellipsis."""
     flat = " ".join(str(text or "").split())
     return flat if len(flat) <= width else flat[: width - 1] + "\u2026"
+
+
+def local_time(text: Any, *, clock: bool = False) -> str:
+    """A ledger timestamp (UTC) in the local zone, to the second: 'YYYY-MM-DD HH:MM:SS', or
+    'HH:MM:SS' with `clock`; '' when there is none, the text itself when it is no timestamp."""
+    at = parse_utc(text) if isinstance(text, str) else None
+    if at is None:
+        return "" if text is None else str(text)
+    return time.strftime("%H:%M:%S" if clock else "%Y-%m-%d %H:%M:%S", time.localtime(at))
+
+
+def iso_utc(text: str) -> str:
+    """A ledger timestamp as ISO 8601 UTC ('2026-01-02T03:04:05.678Z'), for JSON."""
+    at = parse_utc(text)
+    if at is None:
+        return text
+    secs, millis = divmod(int(round(at * 1000)), 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{millis:03d}Z"
+
+
+def zone_name() -> str:
+    """The local zone as people read it ('CET', 'UTC+02:00' when it has no name)."""
+    name = time.strftime("%Z")
+    if name and not name.startswith(("+", "-")):
+        return name
+    offset = time.strftime("%z") or "+0000"
+    return f"UTC{offset[:3]}:{offset[3:]}"

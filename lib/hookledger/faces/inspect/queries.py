@@ -138,3 +138,45 @@ def session_metrics(conn: sqlite3.Connection, session_id: str) -> dict[str, Any]
     """The session's summary metrics (key -> value), when the metrics handler recorded them."""
     return {r["key"]: r["value"] for r in fetch(
         conn, "SELECT key, value FROM session_metrics WHERE session_id = ? AND event_type = 'summary'", (session_id,))}
+
+
+TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+
+
+def tokens_by_session(conn: sqlite3.Connection, session_ids: list[str]) -> dict[str, dict[str, int]]:
+    """Per session: input, output, cache write and cache read tokens read from its transcripts
+    (transcript_usage: one row per model response). Sessions with none are left out."""
+    if not session_ids:
+        return {}
+    marks = ", ".join("?" for _ in session_ids)
+    sums = ", ".join(f"sum({c}) AS {c}" for c in TOKEN_COLUMNS)
+    found = fetch(conn, f"SELECT session_id, count(*) AS responses, {sums} FROM transcript_usage"
+                  f" WHERE session_id IN ({marks}) GROUP BY session_id", list(session_ids))
+    return {r.pop("session_id"): r for r in found}
+
+
+
+class UnknownAgent(LookupError):
+    """No agent (or more than one) matches what was given."""
+
+
+def resolve_agent(conn: sqlite3.Connection, wanted: str, session_id: str | None = None) -> str:
+    """The full agent id for what people type: the id itself, a unique prefix of it, a label
+    as the tables print it (`general-purpose·aff41339`, `main`, `main·653000e5`), or `main:<id>`.
+    `main` alone is the main thread of `session_id` (default: the latest session)."""
+    text = wanted.strip()
+    head, dot, tail = text.partition("\u00b7")
+    if dot:
+        text = f"main:{tail}" if head == "main" else tail
+    if text == "main":
+        return f"main:{resolve_session(conn, session_id)}"
+    if text.startswith("main:"):
+        return f"main:{resolve_session(conn, text[5:])}"
+    matches = [r[0] for r in conn.execute(
+        "SELECT id FROM agent_registry WHERE id = ? OR substr(id, 1, ?) = ? LIMIT 3", (text, len(text), text))]
+    if text in matches:
+        return text
+    if len(matches) == 1:
+        return matches[0]
+    raise UnknownAgent(f"no agent matches {wanted!r}" if not matches
+                       else f"{wanted!r} matches several agents; give more of the id")

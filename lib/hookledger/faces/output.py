@@ -1,0 +1,68 @@
+"""Where the CLI's words go: a rich console sized to the terminal for people, plain JSON for scripts.
+
+Colour only on a terminal (rich's own detection), never when piped, never in --json, and not
+at all when NO_COLOR is set. Every line for people goes through `console()` so it wraps at the
+terminal's width; JSON goes through `echo_json`, whose times are ISO 8601 UTC.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from hookledger.faces.inspect.format import LEDGER_TIME, iso_utc
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+DEFAULT_WIDTH = 80
+
+
+def terminal_width(stream: Any = None) -> int:
+    """COLUMNS when set, else the width of the terminal behind stdout (or stderr, when stdout is
+    a pipe into `less` or a file), else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    for candidate in (stream or sys.stdout, sys.stderr):
+        try:
+            return os.get_terminal_size(candidate.fileno()).columns or DEFAULT_WIDTH
+        except (AttributeError, OSError, ValueError):
+            continue
+    return DEFAULT_WIDTH
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A rich Console on click's current stdout (or stderr), as wide as the terminal."""
+    from rich.console import Console
+
+    stream = click.get_text_stream("stderr" if stderr else "stdout")
+    return Console(file=stream, width=terminal_width(stream), no_color=bool(os.environ.get("NO_COLOR")),
+                   highlight=False, markup=False, emoji=False, soft_wrap=False)
+
+
+def say(text: str = "", *, style: str | None = None, stderr: bool = False) -> None:
+    """One message for people, wrapped at the terminal's width."""
+    from rich.text import Text
+
+    console(stderr=stderr).print(Text(text, style=style or ""))
+
+
+def utc_times(value: Any) -> Any:
+    """`value` with every ledger timestamp turned into ISO 8601 UTC (lists and dicts walked)."""
+    if isinstance(value, str):
+        return iso_utc(value) if LEDGER_TIME.fullmatch(value) else value
+    if isinstance(value, dict):
+        return {k: utc_times(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [utc_times(v) for v in value]
+    return value
+
+
+def echo_json(value: Any) -> None:
+    """`value` as indented JSON on stdout: full ids, times in ISO 8601 UTC, no colour ever."""
+    click.echo(json.dumps(utc_times(value), indent=2, ensure_ascii=False, default=str))
