@@ -7,6 +7,7 @@ import io
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from conftest import load_fixture, run_hook
 from hookledger.faces.cli import cli
 from hookledger.handlers import autosync as auto
 from hookledger.hotpath import detached
-from hookledger.sync.progress import MIN_ROWS, progress_for
+from hookledger.faces.progress import MIN_UNITS as MIN_ROWS, starter
 
 LIB = Path(__file__).resolve().parents[1] / "lib"
 SESSION_END_BUDGET_S = 1.5  # Claude Code's budget shared by all SessionEnd hooks
@@ -99,8 +100,11 @@ def test_progress_on_a_terminal_for_a_large_sync(tmp_path):
                 break
     os.close(master)
     assert proc.wait() == 0 and proc.stdout.read().startswith("Wrote")
-    text = seen.decode()
-    assert "\rSyncing codewalkers: " in text and "(100%)" in text  # one line, rewritten in place
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode())  # colours and cursor moves off
+    # a rich bar, redrawn in place: the label, the bar's end state with every row counted
+    done = re.findall(r"(\d+)/(\d+) rows", text)
+    assert "Syncing codewalkers" in text and "100%" in text and text.count("\n") <= 3
+    assert done and done[-1][0] == done[-1][1] and int(done[-1][1]) >= MIN_ROWS
 
 
 def test_progress_display_rules():
@@ -112,12 +116,12 @@ def test_progress_display_rules():
         def isatty(self) -> bool:
             return self.tty
 
-    assert progress_for("x", MIN_ROWS - 1, stream=Stream(True)) is None  # small: not worth a display
-    assert progress_for("x", MIN_ROWS, stream=Stream(False)) is None  # a pipe: only when asked
-    assert progress_for("x", MIN_ROWS, stream=Stream(True), quiet=True) is None
-    assert progress_for("x", 0, stream=Stream(True), force=True) is None
+    assert starter(stream=Stream(True))("x", MIN_ROWS - 1) is None  # small: not worth a display
+    assert starter(stream=Stream(False))("x", MIN_ROWS) is None  # a pipe: only when asked
+    assert starter(stream=Stream(True), quiet=True)("x", MIN_ROWS) is None
+    assert starter(stream=Stream(True), force=True)("x", 0) is None
     piped = Stream(False)
-    bar = progress_for("Syncing x", 50, stream=piped, force=True)
+    bar = starter(stream=piped, force=True)("Syncing x", 50)
     for _ in range(50):
         bar(1)
     bar.close()

@@ -24,6 +24,7 @@ from typing import Any
 from hookledger.hotpath import config, paths, spool
 
 from hookledger.faces import install
+from hookledger.faces.inspect.format import local_time
 from hookledger.hotpath.events import EVENTS
 from hookledger.knowledge.percentiles import percentile
 from hookledger.hotpath.timeutil import utc_now
@@ -374,7 +375,7 @@ def check_recorded_runs(db: str) -> list[Check]:
     durations = [r[0] for r in recent if r[0] is not None]
     p95 = percentile(durations, 95) or 0
     checks = [Check("recorded runs", "ok" if p95 <= SLOW_IN_HOOK_P95_MS else "warn",
-                    f"last {len(recent)} runs: p95 {p95} ms inside the hook, latest at {recent[0][3]} UTC",
+                    f"last {len(recent)} runs: p95 {p95} ms inside the hook, latest at {local_time(recent[0][3])}",
                     None if p95 <= SLOW_IN_HOOK_P95_MS else f"hookledger stats --db {_q(db)}   (find the slow event)")]
     failed = [r for r in recent if r[1] == "error"]
     if failed:

@@ -37,10 +37,11 @@ def terminal_width(stream: Any = None) -> int:
 
 
 def console(*, stderr: bool = False) -> Console:
-    """A rich Console on click's current stdout (or stderr), as wide as the terminal."""
+    """A rich Console on the current stdout (or stderr; click's test runner swaps them), as wide
+    as the terminal."""
     from rich.console import Console
 
-    stream = click.get_text_stream("stderr" if stderr else "stdout")
+    stream = sys.stderr if stderr else sys.stdout
     return Console(file=stream, width=terminal_width(stream), no_color=bool(os.environ.get("NO_COLOR")),
                    highlight=False, markup=False, emoji=False, soft_wrap=False)
 

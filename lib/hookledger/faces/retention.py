@@ -28,11 +28,15 @@ import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookledger.hotpath import spool
-from hookledger.store.conn import write_txn
 from hookledger.hotpath.timeutil import utc_now
+from hookledger.knowledge.progress import begin
+from hookledger.store.conn import write_txn
+
+if TYPE_CHECKING:
+    from hookledger.knowledge.progress import Starter
 
 BATCH = 2000
 DAY_S = 86400.0
@@ -134,7 +138,7 @@ def _log_events(where: str) -> str:
 
 
 def _delete_events_in_batches(conn: sqlite3.Connection, where: str, params: tuple[Any, ...], dry_run: bool,
-                              limit_bytes: int | None = None) -> int:
+                              limit_bytes: int | None = None, each_batch: Any = None) -> int:
     """Delete hook_events rows matching `where`, oldest first (a replayed spooled event has
     an old time and a new id: time decides), BATCH per transaction; stop
     early once live_bytes() is at most `limit_bytes` (when given)."""
@@ -147,6 +151,8 @@ def _delete_events_in_batches(conn: sqlite3.Connection, where: str, params: tupl
             n = conn.execute(f"DELETE FROM hook_events WHERE id IN (SELECT id FROM hook_events WHERE {where}"
                              f" ORDER BY timestamp, id LIMIT {BATCH})", params).rowcount
         total += n
+        if each_batch is not None:
+            each_batch()
         if n < BATCH:
             break
     return total
@@ -176,21 +182,28 @@ def expire_session(conn: sqlite3.Connection, session_id: str, *, dry_run: bool =
     return deleted, kept
 
 
-def prune(conn: sqlite3.Connection, db: str, policy: Policy, *, now: float | None = None) -> Result:
-    """Apply `policy` to the ledger open on `conn` (autocommit mode, as store.conn.connect gives)."""
+def prune(conn: sqlite3.Connection, db: str, policy: Policy, *, now: float | None = None,
+          progress: Starter | None = None) -> Result:
+    """Apply `policy` to the ledger open on `conn` (autocommit mode, as store.conn.connect gives).
+    `progress` (a knowledge.progress starter) is told the sessions expired, then the bytes shed."""
     result = Result(db=db, size_before=file_bytes(db), max_bytes=policy.max_bytes, dry_run=policy.dry_run)
     _spooled_uids(conn, db)
     if policy.older_than_days is not None:
         result.cutoff = utc_now((now if now is not None else time.time()) - policy.older_than_days * DAY_S)
-        for sid in expirable_sessions(conn, result.cutoff):
+        expirable = expirable_sessions(conn, result.cutoff)
+        shown = begin(progress, "Expiring sessions", len(expirable)) if expirable else None
+        for sid in expirable:
             deleted, kept = expire_session(conn, sid, dry_run=policy.dry_run)
             result.expired_sessions.append(sid)
             result.add(result.deleted, deleted)
             result.add(result.kept, kept)
+            shown(1)
+        if shown is not None:
+            shown.close()
         result.add(result.deleted, {"hook_events": _delete_events_in_batches(
             conn, f"{ORPHAN_EVENTS} AND timestamp < ?", (result.cutoff,), policy.dry_run)})
     if policy.max_bytes is not None and not policy.dry_run:
-        _trim_to_size(conn, policy.max_bytes, result)
+        _trim_to_size(conn, policy.max_bytes, result, progress)
         result.cap_reached = live_bytes(conn) <= policy.max_bytes
     if policy.vacuum and not policy.dry_run and (result.deleted or result.size_before > live_bytes(conn) * 1.25):
         vacuum(conn)
@@ -200,16 +213,19 @@ def prune(conn: sqlite3.Connection, db: str, policy: Policy, *, now: float | Non
     return result
 
 
-def _trim_to_size(conn: sqlite3.Connection, max_bytes: int, result: Result) -> None:
+def _trim_to_size(conn: sqlite3.Connection, max_bytes: int, result: Result, progress: Starter | None = None) -> None:
     """Oldest hook runs outside protected sessions first, then whole sessions, until under the cap."""
-    if live_bytes(conn) <= max_bytes:
+    start = live_bytes(conn)
+    if start <= max_bytes:
         return
+    shown = begin(progress, "Trimming to size", (start - max_bytes) // 1024)
+    shed = lambda: shown(max(0, (start - live_bytes(conn)) // 1024 - shown.done))  # noqa: E731 (KB freed so far)
     keep = protected_sessions(conn)
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS prune_protected (session_id TEXT PRIMARY KEY)")
     conn.execute("DELETE FROM temp.prune_protected")
     conn.executemany("INSERT INTO temp.prune_protected VALUES (?)", [(s,) for s in keep])
     outside = "(session_id IS NULL OR session_id NOT IN (SELECT session_id FROM temp.prune_protected))"
-    result.add(result.deleted, {"hook_events": _delete_events_in_batches(conn, outside, (), False, max_bytes)})
+    result.add(result.deleted, {"hook_events": _delete_events_in_batches(conn, outside, (), False, max_bytes, shed)})
     for sid in expirable_sessions(conn):
         if live_bytes(conn) <= max_bytes:
             break
@@ -218,6 +234,8 @@ def _trim_to_size(conn: sqlite3.Connection, max_bytes: int, result: Result) -> N
             result.expired_sessions.append(sid)
             result.add(result.kept, kept)
         result.add(result.deleted, deleted)
+        shed()
+    shown.close()
 
 
 def vacuum(conn: sqlite3.Connection) -> None:

@@ -89,7 +89,7 @@ def layout(cols: list[Col], cells: dict[str, list[str]], width: int) -> tuple[li
 
 
 def render(rows: list[dict[str, Any]], cols: list[Col], width: int, *, title: str | None = None,
-           json_hint: bool = True):
+           json_hint: bool = True, header: bool = True):
     """A rich renderable of `rows` (a Table, plus a note about columns left out)."""
     from rich import box
     from rich.console import Group
@@ -100,7 +100,8 @@ def render(rows: list[dict[str, Any]], cols: list[Col], width: int, *, title: st
     shown, widths, dropped = layout(cols, cells, width)
     # A rule under the header (readable without colour); columns are one space and a blank divider apart.
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, GAP - 1, 0, 0),
-                  header_style="bold", title=title, title_justify="left", title_style="bold", expand=False)
+                  header_style="bold", title=title, title_justify="left", title_style="bold", expand=False,
+                  show_header=header)
     for col, w in zip(shown, widths):
         table.add_column(col.header, width=w, no_wrap=col.kind != "text",
                          overflow="fold" if col.kind == "text" else "ellipsis",
@@ -115,7 +116,8 @@ def render(rows: list[dict[str, Any]], cols: list[Col], width: int, *, title: st
     return Group(*parts)
 
 
-def print_table(rows: list[dict[str, Any]], cols: list[Col], *, empty: str, title: str | None = None) -> None:
+def print_table(rows: list[dict[str, Any]], cols: list[Col], *, empty: str, title: str | None = None,
+                header: bool = True) -> None:
     """Print `rows` as a table as wide as the terminal, or `empty` when there are none."""
     from hookledger.faces.output import console, say
 
@@ -123,4 +125,4 @@ def print_table(rows: list[dict[str, Any]], cols: list[Col], *, empty: str, titl
         say(empty)
         return
     out = console()
-    out.print(render(rows, cols, out.width, title=title))
+    out.print(render(rows, cols, out.width, title=title, header=header))

@@ -30,11 +30,12 @@ def adapter(name: str) -> ModuleType:
 
 
 def sync(name: str, ledger_path: str, target_path: str, *, project_dir: str = "", dry_run: bool = False,
-         config: dict[str, Any] | None = None, progress: Callable[[int], Any] | None = None) -> Any:
+         config: dict[str, Any] | None = None, progress: Callable[[str, int], Any] | None = None) -> Any:
     """Sync the ledger at `ledger_path` into the `name` database at `target_path`.
 
-    `progress(total_rows)` may return a callable taking the number of source rows just handled
-    (with an optional `close()`), e.g. sync.progress.progress_for. Returns a SyncReport. A dry
+    `progress` is a starter (knowledge.progress): called with a label and the source rows to
+    look at, it may return a Progress, told the rows as they are handled (the CLI passes
+    faces.progress.starter(...), which draws a bar). Returns a SyncReport. A dry
     run works on an in-memory copy of the target and leaves both the target file and the
     cursors untouched.
     """
@@ -47,20 +48,22 @@ def sync(name: str, ledger_path: str, target_path: str, *, project_dir: str = ""
     ledger = Ledger.open(ledger_path)
     target = Target.scratch_copy(target_path) if dry_run else Target.open(target_path)
     report = SyncReport(target=name, target_db=target_db, dry_run=dry_run)
+    from hookledger.knowledge.progress import begin
+
     shown = None
     try:
         run = Run(name=name, ledger=ledger, target=target, report=report, target_db=target_db,
                   config=config or {}, project_dir=project_dir or ledger.project_dir(), dry_run=dry_run)
         steps = module.steps(run)
         if progress is not None:
-            shown = run.progress = progress(run.pending(steps))
+            shown = run.progress = begin(progress, f"Syncing {name}", run.pending(steps))
         target.ensure_tables(module.DDL, report)
         prepare = getattr(module, "prepare", None)
         if prepare is not None:
             report.merge(target.transaction(lambda w: prepare(run, w)))
         run.run_steps(steps)
     finally:
-        if shown is not None and hasattr(shown, "close"):
+        if shown is not None:
             shown.close()
         target.close()
         ledger.close()

@@ -70,13 +70,6 @@ def where_session(base: str, session_id: str | None) -> tuple[str, list[Any]]:
     return base, []
 
 
-def shorten_sessions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Session ids cut to their first 8 characters, for tables."""
-    for row in rows:
-        row["session_id"] = (row.get("session_id") or "")[:8]
-    return rows
-
-
 def resolve_upward(project: str | None, db_path: str | None) -> tuple[str, str]:
     """As resolve(), but with no option or environment to go by, the nearest directory at or
     above the current one that holds a ledger (a Bash tool call may have `cd`-ed below the root)."""

@@ -7,8 +7,11 @@ import json
 import click
 
 from hookledger.faces.commands.common import ledger_options, resolve_upward
+from hookledger.faces.table import Col
 
-MARK = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+MARK = {"ok": "ok", "warn": "WARN", "fail": "FAIL"}
+COLS = [Col("mark", "", "word", style=lambda v: {"ok": "green", "WARN": "yellow", "FAIL": "bold red"}.get(v)),
+        Col("name", "", "word"), Col("detail", "", "text")]
 
 
 @click.command(name="doctor")
@@ -28,12 +31,19 @@ def command(project: str | None, db_path: str | None, no_sample: bool, as_json: 
     if as_json:
         click.echo(json.dumps({"project": project_dir, "ledger": db, **doctor.as_json(checks)}, indent=2))
     else:
-        click.echo(f"project {project_dir}\nledger  {db}\n")
-        width = max(len(c.name) for c in checks)
+        from hookledger.faces.output import say
+        from hookledger.faces.table import print_table
+
+        say(f"project {project_dir}")
+        say(f"ledger  {db}")
+        say()
+        rows = []
         for c in checks:
-            click.echo(f"{MARK[c.status]}  {c.name:<{width}}  {c.detail}")
+            rows.append({"mark": MARK[c.status], "name": c.name, "detail": c.detail})
             if c.fix:
-                click.echo(f"      {'':<{width}}  fix: {c.fix}")
-        click.echo(f"\n{len(problems)} problem(s) found." if problems else "\nNo problems found.")
+                rows.append({"mark": "", "name": "", "detail": f"fix: {c.fix}"})
+        print_table(rows, COLS, empty="", header=False)
+        say(f"\n{len(problems)} problem(s) found." if problems else "\nNo problems found.",
+            style="bold red" if problems else "green")
     if problems:
         raise SystemExit(1)

@@ -12,7 +12,13 @@ import os
 
 import click
 
-from hookledger.faces.commands.common import echo_rows, ledger_options, open_ledger, resolve_upward, shorten_sessions, where_session
+from hookledger.faces.commands.common import (echo_rows, ledger_options, open_ledger, pick_session, resolve_upward,
+                                              where_session)
+from hookledger.faces.table import Col
+
+LIST_COLS = [Col("id", "#", "id"), Col("timestamp", "when", "time", drop=2), Col("session", "session", "id", drop=1),
+             Col("file_path", "file", "text", drop=3), Col("approach", "approach", "text"),
+             Col("reason_failed", "why it failed", "text"), Col("relevant", "relevant", "word", drop=4)]
 
 
 @click.group(name="failed-path")
@@ -70,11 +76,22 @@ def list_paths(project: str | None, db_path: str | None, show_all: bool, session
     """Failed paths, newest first (still relevant ones unless --all)."""
     _, db = resolve_upward(project, db_path)
     ledger = open_ledger(db)
-    where, params = where_session("1 = 1" if show_all else "still_relevant = 1", session_id)
+    sid = pick_session(ledger.conn, session_id) if session_id else None
+    where, params = where_session("1 = 1" if show_all else "still_relevant = 1", sid)
     found = [dict(r) for r in ledger.query(
         "SELECT id, timestamp, session_id, file_path, approach, reason_failed, context, still_relevant"
         f" FROM failed_paths WHERE {where} ORDER BY id DESC", params)]
-    echo_rows(found if as_json else shorten_sessions(found), as_json, "no failed paths recorded")
+    for row in found:
+        row["session"], row["relevant"] = (row["session_id"] or "")[:8], "yes" if row["still_relevant"] else "no"
+    scope = f" in session {sid[:8]}" if sid else ""
+    total = ledger.conn.execute(f"SELECT count(*) FROM failed_paths WHERE {where_session('1 = 1', sid)[0]}",
+                                params).fetchone()[0]
+    empty = (f"no failed paths recorded{scope}" if show_all or not total else
+             f"no failed path is still relevant{scope} ({total} recorded, all cleared: --all shows them)")
+    if as_json:
+        for row in found:
+            del row["session"], row["relevant"]
+    echo_rows(found, as_json, empty, [c for c in LIST_COLS if not (sid and c.key == "session")])
 
 
 @command.command(name="clear")

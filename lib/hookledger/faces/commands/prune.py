@@ -10,13 +10,16 @@ import click
 from hookledger.faces.commands.common import connect_ledger, ledger_options, resolve_upward
 
 
+PROGRESS_FROM = 100  # sessions to expire, or KB to shed, before a terminal shows a bar unasked
+
+
 def _describe(result, policy) -> list[str]:
-    from hookledger.faces.inspect.format import human_size
+    from hookledger.faces.inspect.format import human_size, local_time
 
     verb = "would delete" if result.dry_run else "deleted"
     lines = [f"ledger {result.db}"]
     if result.cutoff:
-        lines.append(f"older than {policy.older_than_days:g} days (last heard from before {result.cutoff} UTC):"
+        lines.append(f"older than {policy.older_than_days:g} days (last heard from before {local_time(result.cutoff)}):"
                      f" {len(result.expired_sessions)} session(s) expired")
     if policy.max_bytes is not None:
         state = "would be checked after the age pass" if result.dry_run else \
@@ -43,11 +46,14 @@ def _describe(result, policy) -> list[str]:
 @click.option("--no-vacuum", is_flag=True, help="Skip VACUUM (the file keeps its size; freed pages are reused).")
 @click.option("--dry-run", is_flag=True, help="Count what the age pass would delete; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
+@click.option("--progress", "force_progress", is_flag=True,
+              help="Show progress on stderr even when it is not a terminal (shown on a terminal for large prunes).")
 @click.option("--quiet", is_flag=True, help="Print nothing (used by the automatic prune at SessionStart).")
 @click.option("--after-pid", type=int, default=None, hidden=True,
               help="Start once this process has exited (the SessionStart hook that spawned this prune).")
 def command(project: str | None, db_path: str | None, days: float | None, max_mb: float | None,
-            no_vacuum: bool, dry_run: bool, as_json: bool, quiet: bool, after_pid: int | None) -> None:
+            no_vacuum: bool, dry_run: bool, as_json: bool, force_progress: bool, quiet: bool,
+            after_pid: int | None) -> None:
     """Delete old logs so the ledger stays bounded. Logs are hook runs, conflicts, verdicts,
     snapshots, metrics, finished claims, closed errors, cleared failed paths; state still in use
     is never deleted: active sessions and the latest one, running agents and their claims,
@@ -56,6 +62,7 @@ def command(project: str | None, db_path: str | None, days: float | None, max_mb
     {"retention": {"days": 90, "max_mb": 200}}."""
     from hookledger.hotpath import config
     from hookledger.faces import retention
+    from hookledger.faces.progress import starter
     from hookledger.hotpath.detached import wait_for_exit
 
     if after_pid:
@@ -67,10 +74,16 @@ def command(project: str | None, db_path: str | None, days: float | None, max_mb
     if max_mb is not None:
         policy.max_bytes = int(max_mb * 1024 * 1024) if max_mb > 0 else None
     policy.vacuum, policy.dry_run = not no_vacuum, dry_run
-    result = retention.prune(connect_ledger(db), db, policy)
+    result = retention.prune(connect_ledger(db), db, policy,
+                             progress=starter(force=force_progress, quiet=quiet, unit="", min_units=PROGRESS_FROM))
     if quiet:
         return
     if as_json:
-        click.echo(json.dumps(dataclasses.asdict(result), indent=2))
+        from hookledger.faces.output import echo_json
+
+        echo_json(dataclasses.asdict(result))
     else:
-        click.echo("\n".join(_describe(result, policy)))
+        from hookledger.faces.output import say
+
+        for line in _describe(result, policy):
+            say(line)

@@ -69,32 +69,39 @@ def command(to: str, target_db: str, project: str | None, db_path: str | None, d
         report = _warehouse(ledger, target_db, project_dir, options if isinstance(options, dict) else {},
                             dry_run=dry_run, force_progress=force_progress, quiet=quiet)
         if not quiet:
-            click.echo(_summary(report))
+            _say(_summary(report))
         return
+    from hookledger.faces.progress import starter
     from hookledger.sync import sync
     from hookledger.sync.base import TargetLocked
-    from hookledger.sync.progress import progress_for
 
     try:
         report = sync(to, ledger, os.path.abspath(target_db), project_dir=project_dir, dry_run=dry_run,
                       config=options if isinstance(options, dict) else {},
-                      progress=lambda total: progress_for(f"Syncing {to}", total, force=force_progress, quiet=quiet))
+                      progress=starter(force=force_progress, quiet=quiet))
     except TargetLocked as exc:
         raise HookledgerError(f"{target_db} is locked by another process: {exc}") from exc
     if not quiet:
-        click.echo(_summary(report))
+        _say(_summary(report))
+
+
+def _say(summary: str) -> None:
+    from hookledger.faces.output import say
+
+    for line in summary.splitlines():
+        say(line)
 
 
 def _warehouse(ledger: str, url: str, project_dir: str, options: dict[str, Any], *, dry_run: bool,
                force_progress: bool, quiet: bool) -> Any:
     from hookledger.faces.cli import HookledgerError
-    from hookledger.sync.progress import progress_for
+    from hookledger.faces.progress import starter
     from hookledger.sync.warehouse import WarehouseError
     from hookledger.sync.warehouse.run import stderr_notify, sync
 
     try:
         return sync(ledger, url, project_dir=project_dir, dry_run=dry_run, config=options,
-                    progress=lambda total: progress_for("Syncing postgres", total, force=force_progress, quiet=quiet),
+                    progress=starter(force=force_progress, quiet=quiet),
                     notify=None if quiet else stderr_notify)
     except WarehouseError as exc:
         raise HookledgerError(str(exc)) from exc

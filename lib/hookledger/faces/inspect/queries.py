@@ -180,3 +180,9 @@ def resolve_agent(conn: sqlite3.Connection, wanted: str, session_id: str | None 
         return matches[0]
     raise UnknownAgent(f"no agent matches {wanted!r}" if not matches
                        else f"{wanted!r} matches several agents; give more of the id")
+
+
+def total_tokens(conn: sqlite3.Connection) -> dict[str, int]:
+    """Tokens of every session together (transcript_usage), as tokens_by_session's values."""
+    sums = ", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in TOKEN_COLUMNS)
+    return fetch(conn, f"SELECT count(*) AS responses, {sums} FROM transcript_usage")[0]
