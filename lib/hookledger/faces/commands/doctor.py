@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from hookledger.faces.commands.common import ledger_options, resolve_upward
@@ -29,7 +27,9 @@ def command(project: str | None, db_path: str | None, no_sample: bool, as_json: 
     checks = doctor.run(project_dir, db, sample=not no_sample)
     problems = [c for c in checks if c.status != "ok"]
     if as_json:
-        click.echo(json.dumps({"project": project_dir, "ledger": db, **doctor.as_json(checks)}, indent=2))
+        from hookledger.faces.output import echo_json
+
+        echo_json({"project": project_dir, "ledger": db, **doctor.as_json(checks)})
     else:
         from hookledger.faces.output import say
         from hookledger.faces.table import print_table

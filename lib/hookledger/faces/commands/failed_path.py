@@ -54,7 +54,9 @@ def add(project: str | None, db_path: str | None, approach: str, reason: str, fi
                                                   reason=reason, file_path=path, context=context, signature=signature)
     except ValueError as exc:
         raise HookledgerError(str(exc)) from exc
-    click.echo(f"{'recorded' if created else 'already recorded, updated'} failed path #{row_id}"
+    from hookledger.faces.output import say
+
+    say(f"{'recorded' if created else 'already recorded, updated'} failed path #{row_id}"
                + (f" (linked to the open error `{signature}`: cleared when it is fixed)" if signature else ""))
 
 

@@ -72,12 +72,14 @@ def record(project: str | None, db_path: str | None, verdict: str | None, sessio
         known = ledger.conn.execute("SELECT 1 FROM tasks WHERE session_id = ? AND task_id = ?", (sid, task)).fetchone()
     where = (f"on the completion in progress (gate verdict #{attempt['id']})" if on_attempt
              else "for the task's next completion")
-    click.echo(f"recorded {decision} verdict #{row_id} from judge {name} for task {task} (session {sid[:8]}) {where}")
+    from hookledger.faces.output import say
+
+    say(f"recorded {decision} verdict #{row_id} from judge {name} for task {task} (session {sid[:8]}) {where}")
     if not known:
-        click.echo(f"note: task {task} is not in the ledger (yet)")
+        say(f"note: task {task} is not in the ledger (yet)")
     mode = get(load(project_dir), "gate.mode")
     if not on_attempt and mode != "judge":
-        click.echo(f"note: gate.mode is {mode!r}: a waiting verdict is applied only in judge mode")
+        say(f"note: gate.mode is {mode!r}: a waiting verdict is applied only in judge mode")
 
 
 def _read(verdict: str | None) -> str:
