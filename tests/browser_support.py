@@ -99,11 +99,13 @@ class Rendered:
     console: list[str]
 
 
-def render(page: Path, timeout: float = 90) -> Rendered:
-    """Load `page` (a file) in a fresh headless chromium profile; the DOM after its scripts ran."""
+def render(page: Path, timeout: float = 90, width: int = 1280) -> Rendered:
+    """Load `page` (a file) in a fresh headless chromium profile, in a window `width` pixels
+    wide; the DOM after its scripts ran."""
     binary = chromium()
     with tempfile.TemporaryDirectory(prefix="hookledger-chromium-") as profile:
-        proc = subprocess.run([binary, *FLAGS, f"--user-data-dir={profile}", page.resolve().as_uri()],
+        proc = subprocess.run([binary, *FLAGS, f"--window-size={width},2000", f"--user-data-dir={profile}",
+                               page.resolve().as_uri()],
                               capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0 and "<html" in proc.stdout, proc.stderr[-2000:]
     console = [m.group("message") for m in CONSOLE.finditer(proc.stderr)]

@@ -11,9 +11,9 @@ from conftest import HOOKS, ROOT, load_fixture, run_hook
 from hookledger.faces.cli import cli
 
 
-def invoke(*args):
+def invoke(*args, code=0):
     result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     return result.output
 
 
@@ -37,7 +37,7 @@ def test_agents_table_and_json(project):
     assert sub["files_changed"] == ["sub.txt"] and sub["status"] == "completed"
     live = json.loads(invoke("agents", "--project", str(project), "--live", "--json"))
     assert {a["agent_id"] for a in live} == {"agentA", "agentB"}
-    assert all(a["unattributed"] == 1 for a in live)
+    assert all(a["unattributed"] is True for a in live)
 
 
 def test_claims_owners_all_and_conflicts(project):
@@ -52,7 +52,10 @@ def test_claims_owners_all_and_conflicts(project):
         [("agentB", "agentA", "warn", "warn")]
     table = invoke("claims", "--project", str(project), "--conflicts")
     assert "agentB" in table and "warn" in table
-    assert "no claims recorded" in invoke("claims", "--project", str(project), "--agent", "nobody")
+    assert "no agent matches 'nobody'" in invoke("claims", "--project", str(project), "--agent", "nobody", code=1)
+    by_label = json.loads(invoke("claims", "--project", str(project), "--all", "--agent", "general-purpose\u00b7aff41339",
+                                 "--json"))
+    assert [c["file_path"] for c in by_label] == ["sub.txt"]
 
 
 def test_missing_ledger_is_a_friendly_error(project):

@@ -186,7 +186,7 @@ def test_sessions_and_timeline_accept_a_short_id(recorded):
     only = invoke("timeline", "--project", str(recorded), "--session", C_COMPACT[:6], "--kind", "compaction")
     assert "PreCompact" in only and "PreToolUse" not in only
     lanes = invoke("timeline", "--project", str(recorded), "--session", B_SUBAGENT[:8])
-    assert f"general-purpose {SUBAGENT[:8]}" in lanes and "main thread" in lanes
+    assert f"general-purpose\u00b7{SUBAGENT[:8]}" in lanes and re.search(r"^\d\d:\d\d:\d\d  main ", lanes, re.M)
     assert "no session matches" in invoke("timeline", "--project", str(recorded), "--session", "zzzz", code=1)
 
 
@@ -200,4 +200,4 @@ def test_stats_percentiles_and_slowest_runs(recorded):
     assert one["session_id"] == B_SUBAGENT
     assert sum(r["runs"] for r in one["by_event"]) == count(
         recorded, "SELECT count(*) AS n FROM hook_events WHERE session_id = ?", (B_SUBAGENT,))
-    assert "p95_ms" in invoke("stats", "--project", str(recorded))
+    assert "p95 ms" in invoke("stats", "--project", str(recorded))

@@ -39,11 +39,15 @@ def completion(project, task_id):
 
 def test_verdicts_lists_them_with_their_tasks(project):
     e_tasks(project)
-    table = invoke(project, "verdicts")
+    table = invoke(project, "verdicts", env={"COLUMNS": "200"})
     lines = table.splitlines()
-    assert lines[0].split() == ["id", "timestamp", "session_id", "task_id", "subject", "task_status", "event", "source",
-                                "decision", "reason"]
-    assert len(lines) == 2 + 3 and "Write the report" in lines[2] and "f06b0d73 " in lines[2]
+    assert lines[0].split() == ["#", "when", "session", "task", "subject", "event", "source", "decision", "reason"]
+    starts = [line for line in lines[2:] if line[:1].isdigit()]  # a row's first line; long reasons wrap under it
+    assert [line.split()[0] for line in starts] == ["3", "2", "1"]
+    assert "Write the report" in starts[0] and " f06b0d73 " in starts[0] and max(len(line) for line in lines) <= 200
+    narrow = invoke(project, "verdicts", env={"COLUMNS": "80"}).splitlines()
+    assert max(len(line) for line in narrow) <= 80 and narrow[0].split()[:2] == ["#", "session"]
+    assert "not shown at 80 columns: when, subject, event" in " ".join(narrow)
     found = json.loads(invoke(project, "verdicts", "--json"))
     assert [(v["id"], v["event"], v["decision"]) for v in found] == [
         (3, "TaskCompleted", "allow"), (2, "TaskUpdate", "block"), (1, "TaskCompleted", "allow")]

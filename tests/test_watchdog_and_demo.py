@@ -39,9 +39,12 @@ def test_demo_replays_recorded_sessions_and_reports(tmp_path):
                           timeout=300)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    for heading in ("Events per type", "Agents", "File claims", "Errors", "Context snapshots", "Hook latency"):
+    for heading in ("Hook runs per event", "Agents", "What hookledger told the model", "Hook process time",
+                    "Explore it"):
         assert heading in out
     assert "exited non-zero" not in out
+    for kind in ("claim-conflict warning", "escalation", "continuity brief", "task completion refused"):
+        assert kind in out
     recorded = rows(project, "SELECT event_type, count(*) AS n FROM hook_events GROUP BY event_type")
     counts = {r["event_type"]: r["n"] for r in recorded}
     # Every hooked call of the four recordings landed: count them from the recordings themselves.

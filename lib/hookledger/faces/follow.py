@@ -21,7 +21,7 @@ POLL_S = 0.25
 
 
 def _line(moment: dict[str, Any], label: str, session_shown: bool, width: int | None) -> str:
-    from hookledger.faces.commands.timeline import event_name, outcome_word
+    from hookledger.faces.inspect.format import event_name, outcome_word
     from hookledger.faces.inspect.format import local_time, one_line
 
     parts = [local_time(moment["at"])]

@@ -19,21 +19,21 @@ from hookledger.faces.inspect.format import LEDGER_TIME, iso_utc
 if TYPE_CHECKING:
     from rich.console import Console
 
-DEFAULT_WIDTH = 80
+DEFAULT_WIDTH = 80  # tables with no terminal to fit (a log, a script): as wide as a classic one
 
 
-def terminal_width(stream: Any = None) -> int:
+def terminal_width(stream: Any = None) -> int | None:
     """COLUMNS when set, else the width of the terminal behind stdout (or stderr, when stdout is
-    a pipe into `less` or a file), else 80."""
+    a pipe into `less` or a file); None with no terminal at all (a log, a script)."""
     columns = os.environ.get("COLUMNS", "")
     if columns.isdigit() and int(columns) > 0:
         return int(columns)
     for candidate in (stream or sys.stdout, sys.stderr):
         try:
-            return os.get_terminal_size(candidate.fileno()).columns or DEFAULT_WIDTH
+            return os.get_terminal_size(candidate.fileno()).columns or None
         except (AttributeError, OSError, ValueError):
             continue
-    return DEFAULT_WIDTH
+    return None
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -42,15 +42,33 @@ def console(*, stderr: bool = False) -> Console:
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    return Console(file=stream, width=terminal_width(stream), no_color=bool(os.environ.get("NO_COLOR")),
+    return Console(file=stream, width=terminal_width(stream) or DEFAULT_WIDTH, no_color=bool(os.environ.get("NO_COLOR")),
                    highlight=False, markup=False, emoji=False, soft_wrap=False)
 
 
+def print_trimmed(out: Console, renderable: Any) -> None:
+    """Print `renderable` without the blanks rich pads each line with to the table's width (a
+    copied or grepped line then ends where its text does)."""
+    from rich.segment import Segment, Segments
+
+    segments: list[Segment] = []
+    for line in out.render_lines(renderable, out.options, pad=False, new_lines=False):
+        while line and not line[-1].control and not line[-1].text.strip(" "):
+            line.pop()
+        if line:
+            last = line[-1]
+            line[-1] = Segment(last.text.rstrip(" "), last.style, last.control)
+        segments += [*line, Segment.line()]
+    out.print(Segments(segments), end="")
+
+
 def say(text: str = "", *, style: str | None = None, stderr: bool = False) -> None:
-    """One message for people, wrapped at the terminal's width."""
+    """One message for people, wrapped at the terminal's width (whole, with no terminal: a
+    script or a log gets each message on one line)."""
     from rich.text import Text
 
-    console(stderr=stderr).print(Text(text, style=style or ""))
+    out = console(stderr=stderr)
+    out.print(Text(text, style=style or ""), soft_wrap=terminal_width(out.file) is None)
 
 
 def utc_times(value: Any) -> Any:

@@ -91,6 +91,21 @@ def stage_transcripts(name: str, home: str, project: str) -> None:
             shutil.copy2(src, dst)
 
 
+def stage_project(name: str, project: str) -> None:
+    """Copy the files the session's project held (demo_sessions/projects/<name>/: its sources,
+    tests, `.claude/hookledger.json` kept as `dot-claude/...`) into `project`."""
+    source = os.path.join(DEMO_DIR, "projects", name)
+    if not os.path.isdir(source):
+        return
+    for folder, _, files in os.walk(source):
+        rel = os.path.relpath(folder, source)
+        parts = [] if rel == "." else ["." + p[4:] if p.startswith("dot-") else p for p in rel.split(os.sep)]
+        target = os.path.join(project, *parts)
+        os.makedirs(target, exist_ok=True)
+        for entry in files:
+            shutil.copy2(os.path.join(folder, entry), os.path.join(target, entry))
+
+
 def run_call(call: HookCall, hooks_dir: str, project: str, python: str = sys.executable,
              extra_env: dict[str, str] | None = None, timeout: float = 30) -> CallResult:
     """Run one hook executable as Claude Code does: `sh -c`-like spawn, JSON + newline on stdin."""
@@ -118,6 +133,7 @@ def replay(path: str, project: str, hooks_dir: str, home: str | None = None,
     home = home or os.path.join(project, ".home")
     name = os.path.basename(path).rsplit(".", 1)[0]
     stage_transcripts(name, home, project)
+    stage_project(name, project)
     result = ReplayResult()
     for call in load(path, project, home):
         if call.event not in EVENTS:

@@ -119,10 +119,10 @@ def render(rows: list[dict[str, Any]], cols: list[Col], width: int, *, title: st
 def print_table(rows: list[dict[str, Any]], cols: list[Col], *, empty: str, title: str | None = None,
                 header: bool = True) -> None:
     """Print `rows` as a table as wide as the terminal, or `empty` when there are none."""
-    from hookledger.faces.output import console, say
+    from hookledger.faces.output import console, print_trimmed, say
 
     if not rows:
         say(empty)
         return
     out = console()
-    out.print(render(rows, cols, out.width, title=title, header=header))
+    print_trimmed(out, render(rows, cols, out.width, title=title, header=header))

@@ -53,7 +53,7 @@ def _tokens(tokens: dict[str, Any] | None) -> str:
 
 def rows_for(snap: dict[str, Any], now: float) -> dict[str, list[dict[str, Any]]]:
     """The view's tables as rows, from a live.snapshot()."""
-    from hookledger.faces.commands.timeline import event_name, outcome_word
+    from hookledger.faces.inspect.format import event_name, outcome_word
 
     sid = snap["session"].get("session_id") or ""
     types = snap["agent_types"]

@@ -7,13 +7,15 @@ import click
 
 @click.command(name="demo")
 @click.option("--session", "sessions", multiple=True,
-              help="Recorded session to replay (a_basic, b_subagent, c_compact, e_tasks); default all.")
+              help="Recorded session to replay (a_basic, b_subagent, c_compact, e_tasks, f_team); default all.")
 @click.option("--project", type=click.Path(file_okay=False), default=None,
-              help="Project directory to replay into (default: a new temporary directory).")
+              help="Demo project to replay into (default: ~/hookledger-demo, replaced on each run).")
 def command(sessions: tuple[str, ...], project: str | None) -> None:
     """Replay real recorded Claude Code sessions through the real hook executables into a
-    fresh project, then print the events, agents, file claims, errors, snapshots and hook
-    latency that were recorded."""
+    demo project with hookledger's hooks registered (~/hookledger-demo), then print what was
+    recorded and what hookledger told the model (a claim conflict between two subagents, an
+    escalated error and its failed path, a compaction's brief, a task the quality gate
+    refused), with the commands to explore it."""
     from hookledger.faces import demo
     from hookledger.faces.cli import HookledgerError
 
@@ -21,4 +23,4 @@ def command(sessions: tuple[str, ...], project: str | None) -> None:
         result = demo.run(list(sessions) or None, project)
     except ValueError as exc:
         raise HookledgerError(str(exc)) from exc
-    click.echo(demo.report(result))
+    demo.show(result)

@@ -5,11 +5,33 @@ from __future__ import annotations
 import click
 
 from hookledger.faces.commands.common import ledger_options, resolve_upward
-from hookledger.faces.table import Col
 
-MARK = {"ok": "ok", "warn": "WARN", "fail": "FAIL"}
-COLS = [Col("mark", "", "word", style=lambda v: {"ok": "green", "WARN": "yellow", "FAIL": "bold red"}.get(v)),
-        Col("name", "", "word"), Col("detail", "", "text")]
+MARK = {"ok": ("ok  ", "green"), "warn": ("WARN", "yellow"), "fail": ("FAIL", "bold red")}
+
+
+def _show(checks) -> None:
+    """One check per line: its mark, name and what it found, wrapped under itself; then the fix,
+    never broken, so it can be copied whole."""
+    import textwrap
+
+    from rich.text import Text
+
+    from hookledger.faces.output import console, terminal_width
+
+    out = console()
+    name_width = max(len(c.name) for c in checks)
+    indent = " " * (4 + 2 + name_width + 2)
+    room = (terminal_width(out.file) or 10_000) - len(indent)
+    for c in checks:
+        mark, style = MARK[c.status]
+        lines = textwrap.wrap(c.detail, max(20, room), break_on_hyphens=False) or [""]
+        line = Text(mark, style=style)
+        line.append(f"  {c.name:<{name_width}}  {lines[0]}")
+        out.print(line, soft_wrap=True)
+        for rest in lines[1:]:
+            out.print(indent + rest, soft_wrap=True)
+        if c.fix:
+            out.print(Text(indent + "fix: ", style="bold").append(c.fix, style=""), soft_wrap=True)
 
 
 @click.command(name="doctor")
@@ -32,17 +54,11 @@ def command(project: str | None, db_path: str | None, no_sample: bool, as_json: 
         echo_json({"project": project_dir, "ledger": db, **doctor.as_json(checks)})
     else:
         from hookledger.faces.output import say
-        from hookledger.faces.table import print_table
 
         say(f"project {project_dir}")
         say(f"ledger  {db}")
         say()
-        rows = []
-        for c in checks:
-            rows.append({"mark": MARK[c.status], "name": c.name, "detail": c.detail})
-            if c.fix:
-                rows.append({"mark": "", "name": "", "detail": f"fix: {c.fix}"})
-        print_table(rows, COLS, empty="", header=False)
+        _show(checks)
         say(f"\n{len(problems)} problem(s) found." if problems else "\nNo problems found.",
             style="bold red" if problems else "green")
     if problems:

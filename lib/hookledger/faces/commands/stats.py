@@ -24,7 +24,7 @@ def command(project: str | None, db_path: str | None, session_id: str | None, sl
     """Per hook event: runs, p50, p95 and max of the time spent inside the hook (duration_ms,
     nearest rank; the interpreter's start, about 20-30 ms, comes on top) and handler errors;
     then the slowest single runs."""
-    from hookledger.faces.commands.timeline import event_name
+    from hookledger.faces.inspect.format import event_name
     from hookledger.faces.inspect.queries import latency_by_event, slowest_runs
     from hookledger.faces.output import echo_json, say
     from hookledger.faces.table import print_table

@@ -25,31 +25,9 @@ COLS = [
 ]
 
 
-# What a moment that is not a hook run is called (its `event` column says more: an operation,
-# a category, a policy, an agent type).
-KIND_NAMES = {"file_change": "file", "error": "tool error", "conflict": "conflict", "failed_path": "failed path",
-              "agent_start": "agent start", "agent_stop": "agent stop"}
-QUIET_OUTCOMES = (None, "ok", "done")  # outcomes not worth a word in a table
-
-
-def outcome_word(kind: str | None, outcome: str | None) -> str | None:
-    """The outcome when it says something: answered, blocked, error, a failed write, an
-    escalation; not for agents (their moment's outcome is the agent's status)."""
-    return None if outcome in QUIET_OUTCOMES or (kind or "").startswith("agent_") else outcome
-
-
-def event_name(event: str | None, tool: str | None, kind: str | None = None) -> str:
-    """'PreToolUse Write' for a hook run; 'file Write', 'tool error runtime', 'agent start' for
-    what runs recorded (a file change's operation once, not twice)."""
-    if kind in KIND_NAMES:
-        word = KIND_NAMES[kind]
-        return word if kind.startswith("agent_") else f"{word} {event or ''}".strip()
-    return f"{event or ''} {tool}".strip() if tool and tool != event else (event or "")
-
-
 def labelled(rows: list[dict[str, Any]], labels: dict[str, str], session_id: str) -> list[dict[str, Any]]:
     """Moments with their agent's label, a short event name, and only outcomes worth a word."""
-    from hookledger.faces.inspect.format import agent_label
+    from hookledger.faces.inspect.format import agent_label, event_name, outcome_word
 
     return [{**r, "agent": labels.get(r["agent_id"]) or agent_label(r["agent_id"], None, session_id),
              "what": event_name(r["event"], r["tool_name"], r["kind"]),

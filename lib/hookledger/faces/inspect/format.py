@@ -57,9 +57,13 @@ def agent_label(agent_id: str | None, agent_type: str | None, session_id: str | 
     return f"{agent_type or 'agent'}\u00b7{agent_id[:8]}"
 
 
+RULER = re.compile(r"([=\-_*#~])\1{4,}")  # a test runner's ===== or ----- separator line
+
+
 def one_line(text: Any, width: int) -> str:
-    """Text on one line, cut to `width` characters with an ellipsis."""
-    flat = " ".join(str(text or "").split())
+    """Text on one line (separator rulers shortened to three characters), cut to `width`
+    characters with an ellipsis."""
+    flat = " ".join(RULER.sub(r"\1\1\1", str(text or "")).split())
     return flat if len(flat) <= width else flat[: width - 1] + "\u2026"
 
 
@@ -88,3 +92,25 @@ def zone_name() -> str:
         return name
     offset = time.strftime("%z") or "+0000"
     return f"UTC{offset[:3]}:{offset[3:]}"
+
+
+# What a moment that is not a hook run is called (its `event` column says more: an operation,
+# a category, a policy, an agent type).
+KIND_NAMES = {"file_change": "file", "error": "tool error", "conflict": "conflict", "failed_path": "failed path",
+              "agent_start": "agent start", "agent_stop": "agent stop"}
+QUIET_OUTCOMES = (None, "ok", "done")  # outcomes not worth a word in a table
+
+
+def outcome_word(kind: str | None, outcome: str | None) -> str | None:
+    """The outcome when it says something: answered, blocked, error, a failed write, an
+    escalation; not for agents (their moment's outcome is the agent's status)."""
+    return None if outcome in QUIET_OUTCOMES or (kind or "").startswith("agent_") else outcome
+
+
+def event_name(event: str | None, tool: str | None, kind: str | None = None) -> str:
+    """'PreToolUse Write' for a hook run; 'file Write', 'tool error runtime', 'agent start' for
+    what runs recorded (a file change's operation once, not twice)."""
+    if kind in KIND_NAMES:
+        word = KIND_NAMES[kind]
+        return word if kind.startswith("agent_") else f"{word} {event or ''}".strip()
+    return f"{event or ''} {tool}".strip() if tool and tool != event else (event or "")

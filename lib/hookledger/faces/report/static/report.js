@@ -108,7 +108,7 @@
 
   function marker(item, cx, cy, common, layer) {
     var key = legendKey(item), st = STYLE[key] || STYLE["fam-other"];
-    var said = item.kind === "hook" && (item.outcome === "answered" || item.outcome === "blocked");
+    var said = (item.kind === "hook" || item.kind === "compaction") && (item.outcome === "answered" || item.outcome === "blocked");
     var g = el("g", Object.assign({}, common, {"class": common["class"] + (said ? " " + item.outcome : "")}), layer);
     if (said) el("circle", {"class": "ring", cx: cx, cy: cy, r: 9}, g);
     shape(st.shape, cx, cy, key === "fam-tool" || key === "fam-other" ? 7 : 5, paint(st.shape, st.colour), g);
