@@ -89,7 +89,7 @@ def layout(cols: list[Col], cells: dict[str, list[str]], width: int) -> tuple[li
 
 
 def render(rows: list[dict[str, Any]], cols: list[Col], width: int, *, title: str | None = None,
-           json_hint: bool = True, header: bool = True):
+           json_hint: bool = True, header: bool = True, rule: bool = True):
     """A rich renderable of `rows` (a Table, plus a note about columns left out)."""
     from rich import box
     from rich.console import Group
@@ -99,7 +99,7 @@ def render(rows: list[dict[str, Any]], cols: list[Col], width: int, *, title: st
     cells = {c.key: [cell(r.get(c.key), c.kind) for r in rows] for c in cols}
     shown, widths, dropped = layout(cols, cells, width)
     # A rule under the header (readable without colour); columns are one space and a blank divider apart.
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, GAP - 1, 0, 0),
+    table = Table(box=box.SIMPLE_HEAD if rule else None, show_edge=False, pad_edge=False, padding=(0, GAP - 1, 0, 0) if rule else (0, GAP, 0, 0),
                   header_style="bold", title=title, title_justify="left", title_style="bold", expand=False,
                   show_header=header)
     for col, w in zip(shown, widths):

@@ -79,52 +79,79 @@ def rows_for(snap: dict[str, Any], now: float) -> dict[str, list[dict[str, Any]]
     return {"agents": agents, "held": held, "conflicts": conflicts, "errors": errors, "events": events}
 
 
-def frame(snap: dict[str, Any] | None, width: int, height: int, now: float, note: str = ""):
-    """One screen of the view for a terminal `width` x `height`."""
+def _section(title: str, found: list[dict[str, Any]], cols: list[Col], width: int):
+    """A section: its title, then its table with a header and no rule (a line saved)."""
     from rich.console import Group
     from rich.text import Text
 
-    from hookledger.faces.inspect.pricing import usd
     from hookledger.faces.table import render
 
-    clock = time.strftime("%H:%M:%S", time.localtime(now))
-    if snap is None:
-        return Group(Text(f"hookledger watch   {clock}   q quits", style="bold"), Text(""),
-                     Text(note or "no session recorded yet: waiting for the first hook run..."))
+    return Group(Text(title, style="bold cyan"), render(found, cols, width, json_hint=False, rule=False))
+
+
+def _header(snap: dict[str, Any], width: int, now: float):
+    from rich.text import Text
+
+    from hookledger.faces.inspect.pricing import usd
+
     s = snap["session"]
-    status = s.get("status") or "?"
-    head = Text(f"hookledger watch · session {(s.get('session_id') or '')[:8]} · {status}"
-                f" · {human_duration(s.get('duration_s')) or '-'}", style="bold")
+    clock = time.strftime("%H:%M:%S", time.localtime(now))
+    state = s.get("status") or "?"
+    if state == "active":
+        state = f"active for {_ago(s.get('started_at'), now) or '?'}, last event {_ago(s.get('last_event_at'), now) or '-'} ago"
+    else:
+        state = f"{state}, took {human_duration(s.get('duration_s')) or '-'}"
     right = f"{clock}  q quits"
+    head = Text(f"hookledger watch · session {(s.get('session_id') or '')[:8]} · {state}", style="bold")
+    head.truncate(max(10, width - len(right) - 1), overflow="ellipsis")
     head.append(" " * max(1, width - head.cell_len - len(right)) + right, style="dim")
     cost = usd(snap.get("cost"))
     facts = Text(f"{s.get('tool_calls') or 0} tool calls · {s.get('errors') or 0} errors · "
                  f"{s.get('compactions') or 0} compactions · cost {cost or 'not priced'}\n{_tokens(snap['tokens'])}",
                  style="dim")
+    return head, facts
+
+
+def frame(snap: dict[str, Any] | None, width: int, height: int, now: float, note: str = ""):
+    """One screen of the view for a terminal `width` x `height`: the sections that have
+    something to show, each at most a share of the rows, and the latest events below."""
+    from rich.console import Group
+    from rich.text import Text
+
+    from hookledger.faces.table import render
+
+    if snap is None:
+        clock = time.strftime("%H:%M:%S", time.localtime(now))
+        return Group(Text(f"hookledger watch   {clock}   q quits", style="bold"), Text(""),
+                     Text(note or "no session recorded yet: waiting for the first hook run..."))
     rows = rows_for(snap, now)
+    running = sum(a["status"] == "running" for a in snap["agents"])
+    sections = [("agents", f"Agents ({running} running)", AGENT_COLS, "no agent running"),
+                ("errors", f"Open errors and escalations ({len(rows['errors'])})", ERROR_COLS, "no open error"),
+                ("held", f"Files held ({len(rows['held'])})", HELD_COLS, "no file held"),
+                ("conflicts", f"Claim conflicts ({len(rows['conflicts'])} latest)", CONFLICT_COLS, None)]
+    shown = [x for x in sections if rows[x[0]]]
+    empties = [x[3] for x in sections if not rows[x[0]] and x[3]]
+    free = height - 3 - 2 * len(shown) - 2 - (1 if empties else 0) - (1 if note else 0)  # titles and headers
+    events_min = max(3, free // 3)
+    budget = max(0, free - events_min)
+    caps = {}
+    for key, *_ in shown:  # in order of importance, each at most its own cap
+        caps[key] = min(len(rows[key]), SECTION_ROWS[key], max(1, budget))
+        budget -= caps[key]
+    head, facts = _header(snap, width, now)
     parts: list[Any] = [head, facts]
-    sections = [
-        ("agents", f"Agents ({sum(a['status'] == 'running' for a in snap['agents'])} running)", AGENT_COLS,
-         "no agent is running"),
-        ("held", f"Files held ({len(rows['held'])})", HELD_COLS, "no file is held by a running agent"),
-        ("conflicts", f"Claim conflicts ({len(snap['conflicts'])} latest)", CONFLICT_COLS, None),
-        ("errors", f"Open errors and escalations ({len(rows['errors'])})", ERROR_COLS, "no open error"),
-    ]
-    used = 3 + 2  # heading, facts (two lines), the events' title and header rule
-    for key, title, cols, empty in sections:
+    for key, title, cols, _ in shown:
         found = rows[key]
-        if not found and empty is None:
-            continue
-        parts.append(Text(title, style="bold"))
-        shown = found[:SECTION_ROWS[key]]
-        block = render(shown, cols, width, json_hint=False) if shown else Text("  " + (empty or ""), style="dim")
-        parts.append(block)
-        if len(found) > len(shown):
-            parts.append(Text(f"  ... {len(found) - len(shown)} more", style="dim"))
-        used += 1 + (len(shown) + 2 if shown else 1) + (len(found) > len(shown))
-    room = max(1, height - used - 2)
-    parts.append(Text("Latest events" + (f"  ({note})" if note else ""), style="bold"))
-    parts.append(render(rows["events"][:room], EVENT_COLS, width, json_hint=False) if rows["events"] else Text("  nothing yet", style="dim"))
+        more = len(found) - caps[key]
+        parts.append(_section(title if more <= 0 else f"{title}, {more} more", found[:caps[key]], cols, width))
+    if empties:
+        parts.append(Text(" · ".join(empties), style="dim"))
+    room = max(1, height - 3 - sum(caps.values()) - 2 * len(shown) - (1 if empties else 0) - 2 - (1 if note else 0))
+    if note:
+        parts.append(Text(note, style="yellow"))
+    parts.append(_section("Latest events", rows["events"][:room], EVENT_COLS, width)
+                 if rows["events"] else Text("no events yet", style="dim"))
     return Group(*parts)
 
 
@@ -209,7 +236,7 @@ def run(db_path: str, session_id: str | None, *, once: bool = False) -> None:
                 if now - drawn >= REDRAW_S:
                     view.update(frame(snap, out.width, out.height, now, note), refresh=True)
                     drawn = now
-                if keys.wait(POLL_S).lower().startswith("q"):
+                if keys.wait(POLL_S)[:1] in ("q", "Q", "\x03"):  # Ctrl-C read as a key: no controlling tty
                     break
     except KeyboardInterrupt:
         pass
