@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT, load_fixture
 
-HEAVY = ("sqlite_utils", "click", "jsonschema", "orjson", "pluggy", "dateutil", "psycopg")
+HEAVY = ("sqlite_utils", "click", "jsonschema", "orjson", "pluggy", "dateutil", "psycopg", "rich")
 PROBE = """
 import os, runpy, sys, io, json
 sys.argv = [{hook!r}]

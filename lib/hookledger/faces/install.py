@@ -190,13 +190,23 @@ def ours_in(settings: dict[str, Any]) -> dict[str, list[str]]:
     return found
 
 
+def install_project(project: str, python: str, hooks_dir: str | None, *, uninstall: bool = False) -> Result:
+    """Write the hook executables (to `hooks_dir`, default $HOOKLEDGER_HOME/hooks) and register
+    them in the project; or take our registrations out."""
+    from hookledger.hotpath import paths
+    from hookledger.faces.hookscripts import write_all
+
+    target = None
+    if not uninstall:
+        target = hooks_dir or os.path.join(paths.home(), "hooks")
+        write_all(target)
+    return apply(project, python, target, uninstall=uninstall)
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m hookledger.faces.install [--uninstall] PROJECT`: the installer without click."""
     import argparse
     import sys
-
-    from hookledger.hotpath import paths
-    from hookledger.faces.hookscripts import write_all
 
     parser = argparse.ArgumentParser(prog="hookledger install", description=__doc__.splitlines()[0])
     parser.add_argument("project")
@@ -205,11 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hooks-dir", default=None, help="where the hook executables are written")
     args = parser.parse_args(argv)
     try:
-        hooks_dir = None
-        if not args.uninstall:
-            hooks_dir = args.hooks_dir or os.path.join(paths.home(), "hooks")
-            write_all(hooks_dir)
-        result = apply(args.project, args.python, hooks_dir, uninstall=args.uninstall)
+        result = install_project(args.project, args.python, args.hooks_dir, uninstall=args.uninstall)
     except (SettingsError, OSError) as exc:
         print(f"hookledger install: error: {exc}", file=sys.stderr)
         return 1

@@ -26,8 +26,8 @@ def command(project: str | None, db_path: str | None, session_id: str | None, ki
             as_json: bool) -> None:
     """Print the continuity brief exactly as Claude Code injected it (the additionalContext of
     a SessionStart: after a compaction, on resume, or at startup about the previous session).
-    The text goes to stdout byte for byte, as stored when it was sent (a newline is added only
-    on a terminal); when and where it was injected goes to stderr."""
+    Into a file or a pipe the text goes byte for byte as it was sent; on a terminal it is
+    wrapped to fit. When and where it was injected goes to stderr."""
     from hookledger.faces.cli import HookledgerError
     from hookledger.faces.inspect.answers import briefs
     from hookledger.faces.inspect.format import local_time
@@ -55,14 +55,20 @@ def command(project: str | None, db_path: str | None, session_id: str | None, ki
     how = "exactly as sent" if brief["exact"] else "rebuilt from the compaction's snapshot (sent before answers were kept)"
     say(f"brief injected into session {brief['session_id'][:8]} at {local_time(brief['injected_at'])}"
         f" (SessionStart {brief['kind']}), {brief['chars']} characters, {how}:", stderr=True, style="dim")
+    if sys.stdout.isatty():  # for reading: wrapped at the terminal's width, words and lines as sent
+        from rich.text import Text
+
+        from hookledger.faces.output import console
+
+        console().print(Text(brief["text"]))
+        return
     out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
-    data = brief["text"] + ("\n" if sys.stdout.isatty() else "")
-    if out is not None:
+    if out is not None:  # for a file or a pipe: the bytes that went to Claude Code, nothing added
         sys.stdout.flush()
-        out.write(data.encode("utf-8"))
+        out.write(brief["text"].encode("utf-8"))
         out.flush()
     else:
-        sys.stdout.write(data)
+        sys.stdout.write(brief["text"])
 
 
 def _none(session_id: str | None, kind: str | None) -> str:

@@ -29,6 +29,8 @@ def command(project: str | None, db_path: str | None, output: str | None) -> Non
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, output)
-        click.echo(f"wrote {output}", err=True)
+        from hookledger.faces.output import say
+
+        say(f"wrote {output}", stderr=True)
     else:
         click.echo(text, nl=False)

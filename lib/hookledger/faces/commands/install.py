@@ -20,11 +20,13 @@ def command(project: str, uninstall: bool, python: str, hooks_dir: str | None) -
     Idempotent; keeps every other hook and key; writes a timestamped backup before changing
     the file; leaves an invalid settings file untouched; adds the ledger to .gitignore.
     """
-    from hookledger.faces.install import main
+    from hookledger.faces.cli import HookledgerError
+    from hookledger.faces.install import SettingsError, describe, install_project
+    from hookledger.faces.output import say
 
-    argv = [project, "--python", python] + (["--uninstall"] if uninstall else [])
-    if hooks_dir:
-        argv += ["--hooks-dir", hooks_dir]
-    code = main(argv)
-    if code:
-        raise SystemExit(code)
+    try:
+        result = install_project(project, python, hooks_dir, uninstall=uninstall)
+    except (SettingsError, OSError) as exc:
+        raise HookledgerError(str(exc)) from exc
+    for line in describe(result, uninstall).splitlines():
+        say(line)

@@ -44,7 +44,8 @@ def agent_labels(conn: Any, session_id: str) -> dict[str, str]:
 @click.command(name="timeline")
 @ledger_options
 @click.option("--session", "session_id", default=None, help="Session id or prefix (default: the latest).")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Only these kinds (repeatable).")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), metavar="KIND",
+              help=f"Only these kinds (repeatable): {', '.join(KINDS)}.")
 @click.option("--follow", "-f", is_flag=True,
               help="Keep printing new moments as the hooks record them, one plain line each (for logs and pipes); Ctrl-C stops.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (every column, full ids, UTC times) instead of a table;"
