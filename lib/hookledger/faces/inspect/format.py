@@ -85,15 +85,6 @@ def iso_utc(text: str) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{millis:03d}Z"
 
 
-def zone_name() -> str:
-    """The local zone as people read it ('CET', 'UTC+02:00' when it has no name)."""
-    name = time.strftime("%Z")
-    if name and not name.startswith(("+", "-")):
-        return name
-    offset = time.strftime("%z") or "+0000"
-    return f"UTC{offset[:3]}:{offset[3:]}"
-
-
 # What a moment that is not a hook run is called (its `event` column says more: an operation,
 # a category, a policy, an agent type).
 KIND_NAMES = {"file_change": "file", "error": "tool error", "conflict": "conflict", "failed_path": "failed path",
