@@ -165,6 +165,18 @@ def subagent_done(agent_id: str, message: str, launched_by: str, description: st
     batch(None, "Agent", tool_input, launched_by, message)
 
 
+def task_step(pre_input: dict, tool_use_id: str, event: str, fixture: str, task: dict) -> None:
+    """The PreToolUse of a task tool, then the task event it makes Claude Code fire."""
+    stdin, env = real("PreToolUse__" + ("TaskCreate" if event == "TaskCreated" else "TaskUpdate"))
+    retarget(stdin, env)
+    stdin.update(tool_input=pre_input, tool_use_id=tool_use_id)
+    emit("PreToolUse", stdin, env)
+    stdin, env = real(fixture)
+    retarget(stdin, env)
+    stdin.update(task)
+    emit(event, stdin, env)
+
+
 def compose() -> list[dict]:
     calls.clear()
     stdin, env = real("SessionStart__startup")
@@ -210,14 +222,8 @@ def compose() -> list[dict]:
 
     create = {"subject": "Ship the config parser", "description": "Parser and its tests pass",
               "activeForm": "Shipping the config parser"}
-    stdin, env = real("PreToolUse__TaskCreate")
-    retarget(stdin, env)
-    stdin.update(tool_input=create, tool_use_id="toolu_01f6a7b8c9d0e1f20")
-    emit("PreToolUse", stdin, env)
-    stdin, env = real("TaskCreated__default")
-    retarget(stdin, env)
-    stdin.update(task_id="1", task_subject=create["subject"], task_description=create["description"])
-    emit("TaskCreated", stdin, env)
+    task = {"task_id": "1", "task_subject": create["subject"], "task_description": create["description"]}
+    task_step(create, "toolu_01f6a7b8c9d0e1f20", "TaskCreated", "TaskCreated__default", task)
     stdin, env = real("PostToolUse__TaskCreate")
     retarget(stdin, env)
     stdin.update(tool_input=create, tool_use_id="toolu_01f6a7b8c9d0e1f20",
@@ -229,14 +235,7 @@ def compose() -> list[dict]:
          {"success": True, "taskId": "1", "updatedFields": ["status"], "statusChange": {"from": "pending", "to": "in_progress"}},
          "Updated task #1 status")
     done = {"taskId": "1", "status": "completed"}
-    stdin, env = real("PreToolUse__TaskUpdate")
-    retarget(stdin, env)
-    stdin.update(tool_input=done, tool_use_id="toolu_01b8c9d0e1f2a3b40")
-    emit("PreToolUse", stdin, env)
-    stdin, env = real("TaskCompleted__default")
-    retarget(stdin, env)
-    stdin.update(task_id="1", task_subject=create["subject"], task_description=create["description"])
-    emit("TaskCompleted", stdin, env)
+    task_step(done, "toolu_01b8c9d0e1f2a3b40", "TaskCompleted", "TaskCompleted__default", task)
     refused = ("TaskCompleted hook feedback:\n[/home/dev/.local/share/hookledger/venv/bin/python"
                " /home/dev/.local/share/hookledger/hooks/task_completed.py # hookledger]: hookledger quality gate:"
                f' task 1 "{create["subject"]}" stays open: 1 of 1 check(s) did not pass.')

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -267,3 +268,27 @@ def test_automatic_prune_can_be_turned_off_and_waits_a_day_on_a_new_ledger(recor
 
     time.sleep(1.5)
     assert set(OLD) <= _sessions(project)
+
+
+def test_progress_is_shown_when_asked(recorded, tmp_path):
+    """--progress in a pipe: a line per tenth of the work, on stderr (stdout stays the report);
+    the size pass counts the kilobytes shed."""
+    project = copy_project(recorded, tmp_path)
+    db = str(project / ".claude-session.db")
+    grow(db, 30, days_back=200)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "lib")}
+    done = subprocess.run([sys.executable, "-m", "hookledger", "prune", "--project", str(project), "--older-than", "90",
+                           "--max-size", "0.05", "--no-vacuum", "--progress"], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    expiring = [line for line in lines if line.startswith("Expiring sessions: ")]
+    done_n, total = map(int, re.match(r"Expiring sessions: (\d+)/(\d+) ", expiring[-1]).groups())
+    assert done_n == total >= 30 and "(100%)" in expiring[-1] and 2 <= len(expiring) <= 11
+    trimming = [line for line in lines if line.startswith("Trimming to size: ")]
+    assert trimming and re.match(r"Trimming to size: \d+/\d+ \(\d+%\)", trimming[-1])
+    assert "Expiring" not in done.stdout and done.stdout.startswith("ledger ")
+    quiet = subprocess.run([sys.executable, "-m", "hookledger", "prune", "--project", str(project), "--progress",
+                            "--quiet"], capture_output=True, text=True, env=env, timeout=300)
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+

@@ -36,15 +36,22 @@ def resolve_session(conn: sqlite3.Connection, wanted: str | None) -> str:
         if found is None:
             raise UnknownSession("no sessions recorded yet")
         return found
+    return by_prefix(conn, "sessions", "session_id", wanted, UnknownSession, "session")
+
+
+def by_prefix(conn: sqlite3.Connection, table: str, column: str, wanted: str, error: type[LookupError],
+              what: str, shown: str | None = None) -> str:
+    """The one value of `table.column` equal to `wanted` or starting with it; `error` when
+    there is none or more than one."""
     matches = [r[0] for r in conn.execute(
-        "SELECT session_id FROM sessions WHERE session_id = ? OR substr(session_id, 1, ?) = ? LIMIT 3",
+        f"SELECT {column} FROM {table} WHERE {column} = ? OR substr({column}, 1, ?) = ? LIMIT 3",
         (wanted, len(wanted), wanted))]
     if wanted in matches:
         return wanted
     if len(matches) == 1:
         return matches[0]
-    raise UnknownSession(f"no session matches {wanted!r}" if not matches
-                         else f"{wanted!r} matches several sessions; give more of the id")
+    shown = shown or wanted
+    raise error(f"no {what} matches {shown!r}" if not matches else f"{shown!r} matches several {what}s; give more of the id")
 
 
 def file_size(path: str) -> int:
@@ -172,14 +179,7 @@ def resolve_agent(conn: sqlite3.Connection, wanted: str, session_id: str | None 
         return f"main:{resolve_session(conn, session_id)}"
     if text.startswith("main:"):
         return f"main:{resolve_session(conn, text[5:])}"
-    matches = [r[0] for r in conn.execute(
-        "SELECT id FROM agent_registry WHERE id = ? OR substr(id, 1, ?) = ? LIMIT 3", (text, len(text), text))]
-    if text in matches:
-        return text
-    if len(matches) == 1:
-        return matches[0]
-    raise UnknownAgent(f"no agent matches {wanted!r}" if not matches
-                       else f"{wanted!r} matches several agents; give more of the id")
+    return by_prefix(conn, "agent_registry", "id", text, UnknownAgent, "agent", shown=wanted)
 
 
 def total_tokens(conn: sqlite3.Connection) -> dict[str, int]:

@@ -145,21 +145,28 @@ def _facts(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
             ("cost", "cost", usd(data["cost"]) or "not priced")]
 
 
+def _head(title: str, *, scripts: bool) -> str:
+    """The document's head: inline styles, and a Content-Security-Policy that forbids every
+    request (and any script, unless the page draws with its own inline one)."""
+    policy = "default-src 'none'; style-src 'unsafe-inline'" + ("; script-src 'unsafe-inline'; img-src data:" if scripts else "")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{policy}">
+<title>{title}</title>
+<style>{_static('report.css')}</style>
+</head>"""
+
+
 def render(data: dict[str, Any]) -> str:
     """The page for report_data(...)."""
     s = data["session"]
     esc = lambda v: html.escape("" if v is None else str(v))  # noqa: E731
     facts_html = "".join(f"<div class='fact' data-fact='{key}'><span>{esc(k)}</span><b>{esc(v if v not in (None, '') else '-')}</b></div>"
                          for key, k, v in _facts(data))
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
-<title>hookledger session {esc(s.get('session_id', ''))[:8]}</title>
-<style>{_static('report.css')}</style>
-</head>
+    return f"""{_head(f"hookledger session {esc(s.get('session_id', ''))[:8]}", scripts=True)}
 <body>
 <div id="js-errors" class="js-errors" hidden></div>
 <header>
@@ -228,15 +235,7 @@ def render_index(sessions: list[dict[str, Any]], pages: dict[str, str]) -> str:
         f"<td class='num'>{esc(r['files_changed'])}</td><td class='num'>{esc(r['errors'])}</td>"
         f"<td class='num'>{esc(r['compactions'])}</td><td>{esc(r['model'])}</td></tr>"
         for r in sessions if r["session_id"] in pages)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>hookledger sessions</title>
-<style>{_static('report.css')}</style>
-</head>
+    return f"""{_head("hookledger sessions", scripts=False)}
 <body>
 <header><h1>hookledger sessions</h1><p class="sub">{len(pages)} session report(s), newest first. Times in UTC.</p></header>
 <table id="sessions">
