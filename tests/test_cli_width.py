@@ -192,3 +192,18 @@ def test_no_color_is_honoured_on_a_terminal(demo_home):
     plain = in_terminal(["errors", "--all", "--project", str(project)], {**base_env(demo_home), "NO_COLOR": "1"}, 120)
     assert re.search(r"\x1b\[[0-9;]*3[0-7]m|\x1b\[[0-9;]*38;", coloured)  # a colour on a terminal
     assert not re.search(r"\x1b\[[0-9;]*3[0-7]m|\x1b\[[0-9;]*38;", plain)  # none with NO_COLOR
+
+
+def test_doctor_findings_and_fixes_wrap_at_the_width(monkeypatch, capsys):
+    """Doctor's long findings and fixes (a slow sample's note, a long path) wrap under themselves."""
+    from hookledger.faces.commands.doctor import _show
+    from hookledger.faces.doctor import Check
+
+    monkeypatch.setenv("COLUMNS", "80")
+    _show([Check("latency sample", "warn", "the registered PreToolUse hook: 412 ms spawn to exit (median of 3): slow",
+                 "./dev bench   (in the checkout: compare with a bare interpreter start; a login shell or a python"
+                 " wrapper is the usual cause)"),
+           Check("hooks registered", "fail", "no hookledger hooks in " + "/very/long/project" * 8, "hookledger install /p")])
+    out = capsys.readouterr().out
+    assert max(cell_len(line) for line in out.splitlines()) <= 80
+    assert "fix: ./dev bench" in out and "fix: hookledger install /p" in out and "usual cause)" in out

@@ -30,8 +30,12 @@ def _show(checks) -> None:
         out.print(line, soft_wrap=True)
         for rest in lines[1:]:
             out.print(indent + rest, soft_wrap=True)
-        if c.fix:
-            out.print(Text(indent + "fix: ", style="bold").append(c.fix, style=""), soft_wrap=True)
+        if c.fix:  # the command on its own line(s), whole when it fits; a note after it wrapped below
+            command, _, note = c.fix.partition("   (")
+            fix = textwrap.wrap("fix: " + command, max(20, room), break_on_hyphens=False)
+            fix += textwrap.wrap("(" + note, max(20, room), break_on_hyphens=False) if note else []
+            for n, piece in enumerate(fix):
+                out.print(Text(indent + piece, style="bold" if n == 0 else ""), soft_wrap=True)
 
 
 @click.command(name="doctor")
