@@ -81,7 +81,8 @@ def commands(project: Path, scratch: Path) -> list[list[str]]:
          '{"ok": false, "reason": "the blank-line test still fails; the parser needs to skip lines without ="}'],
         ["install", str(scratch / "other-project")],
         ["datasette-metadata", *p, "-o", str(scratch / "metadata.json")],
-        ["--help"], ["report", "--help"], ["watch", "--help"], ["timeline", "--help"],
+        ["--help"], ["report", "--help"], ["watch", "--help"], ["timeline", "--help"], ["sync", "--help"],
+        ["warehouse", "--help"], ["warehouse", "status", "--help"],
     ]
 
 
@@ -131,7 +132,7 @@ def test_every_command_fits_a_terminal(demo_home, tmp_path, cols):
     assert not too_wide, "\n".join(too_wide)
     # the command list covers every command there is
     used = {argv[0] for argv in commands(project, tmp_path)}
-    assert set(cli.commands) - used <= {"demo"}  # demo: its own test below
+    assert set(cli.commands) - used <= {"demo"}  # demo: its own test below (warehouse: its tests need a server)
 
 
 @pytest.mark.parametrize("cols", [80, 120])

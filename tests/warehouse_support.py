@@ -140,10 +140,11 @@ def ledger_id(ledger: Path) -> str:
 
 
 def replay_demo(project: Path) -> Path:
-    """The recorded demo sessions replayed through the real hooks into `project`; its ledger."""
+    """The captured demo sessions replayed through the real hooks into `project`; its ledger (the
+    composed f_team, whose quality gate refuses a task with exit 2, has its own tests)."""
     from hookledger.faces.demo import run
 
-    demo = run(project=str(project))
+    demo = run(["a_basic", "b_subagent", "c_compact", "e_tasks"], project=str(project))
     assert all(c.exit_code == 0 for r in demo.results.values() for c in r.calls)
     return Path(demo.db)
 

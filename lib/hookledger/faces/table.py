@@ -35,6 +35,8 @@ def cell(value: Any, kind: str) -> str:
     """A value as the table shows it: times local to the second, None as empty."""
     if value is None:
         return ""
+    if kind in ("time", "clock") and hasattr(value, "astimezone"):  # a datetime (from PostgreSQL)
+        return value.astimezone().strftime("%H:%M:%S" if kind == "clock" else "%Y-%m-%d %H:%M:%S")
     if kind in ("time", "clock"):
         return local_time(value, clock=kind == "clock")
     if isinstance(value, float):

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from hookledger.faces.output import say
+
 _URL_HELP = ("The warehouse: a libpq URL postgresql://USER@HOST:PORT/DB[?sslmode=...]; the password"
              " comes from PGPASSWORD, ~/.pgpass or a service file (or the URL).")
 
@@ -75,11 +77,11 @@ def init(url: str, sync_roles: tuple[str, ...], read_roles: tuple[str, ...]) -> 
             schema.grant(conn, role, write=True)
         for role in read_roles:
             schema.grant(conn, role, write=False)
-    click.echo(f"warehouse at {dsn.display(url)}: " + (f"applied {', '.join(ran)}" if ran else "already up to date"))
+    say(f"warehouse at {dsn.display(url)}: " + (f"applied {', '.join(ran)}" if ran else "already up to date"))
     for role in sync_roles:
-        click.echo(f"  {role} may sync (SELECT, INSERT, UPDATE)")
+        say(f"  {role} may sync (SELECT, INSERT, UPDATE)")
     for role in read_roles:
-        click.echo(f"  {role} may read")
+        say(f"  {role} may read")
 
 
 @command.command("migrate")
@@ -91,7 +93,7 @@ def migrate(url: str) -> None:
     with _Session(url) as conn:
         schema.require_schema(conn)
         ran = schema.migrate(conn)
-    click.echo(f"warehouse at {dsn.display(url)}: " + (f"applied {', '.join(ran)}" if ran else "already up to date"))
+    say(f"warehouse at {dsn.display(url)}: " + (f"applied {', '.join(ran)}" if ran else "already up to date"))
 
 
 @command.command("status")
@@ -108,8 +110,13 @@ def status(url: str, as_json: bool) -> None:
         click.echo(json.dumps(found, indent=2, default=str))
         return
     if not found["schema"]:
-        click.echo(f"warehouse at {dsn.display(url)}: no hookledger schema (run `hookledger warehouse init`)")
+        say(f"warehouse at {dsn.display(url)}: no hookledger schema (run `hookledger warehouse init`)")
         return
-    click.echo(f"warehouse at {dsn.display(url)}: {len(found['applied'])} migrations applied"
+    say(f"warehouse at {dsn.display(url)}: {len(found['applied'])} migrations applied"
                + (f", pending: {', '.join(found['pending'])}" if found["pending"] else ", up to date"))
-    echo_rows(found["ledgers"], False, empty="no ledger synced yet")
+    from hookledger.faces.table import Col
+
+    echo_rows(found["ledgers"], False, "no ledger synced yet", [
+        Col("ledger_id", "ledger", "id"), Col("person", "person", "text"), Col("host", "host", "word", drop=1),
+        Col("project", "project", "text", drop=3), Col("last_sync_at", "last sync", "time", drop=2),
+        Col("rows_sent", "rows", "num"), Col("first_sync_at", "first sync", "time", drop=4)])

@@ -85,7 +85,7 @@ def warehouse_tables(conn: Any) -> dict[str, Target]:
 
 class Sync:
     def __init__(self, ledger_path: str, url: str, *, project_dir: str, dry_run: bool, config: dict[str, Any],
-                 progress: Callable[[int], Any] | None, notify: Callable[[str], None] | None) -> None:
+                 progress: Callable[[str, int], Any] | None, notify: Callable[[str], None] | None) -> None:
         self.ledger_path, self.url, self.project_dir = ledger_path, url, project_dir
         self.dry_run, self.config, self.progress_for, self.notify = dry_run, config, progress, notify
         self.report = WarehouseReport(target=WAREHOUSE, target_db=dsn.display(url), dry_run=dry_run)
@@ -180,7 +180,7 @@ class Sync:
             finally:
                 self.conn.close()
         finally:
-            if self.shown is not None and hasattr(self.shown, "close"):
+            if self.shown is not None:
                 self.shown.close()
             ledger.close()
         return self.report
@@ -199,7 +199,9 @@ class Sync:
         self._open = self._open_sessions()
         plans = self._plans(targets, state)
         if self.progress_for is not None:
-            self.shown = self.progress_for(sum(p.new_rows + p.rows_again for p in plans))
+            from hookledger.knowledge.progress import begin
+
+            self.shown = begin(self.progress_for, "Syncing postgres", sum(p.new_rows + p.rows_again for p in plans))
         for plan in plans:
             self._send_new(plan)
             self._send_again(plan)
@@ -332,11 +334,12 @@ def _throwaway_id() -> str:
 
 
 def sync(ledger_path: str, url: str, *, project_dir: str = "", dry_run: bool = False,
-         config: dict[str, Any] | None = None, progress: Callable[[int], Any] | None = None,
+         config: dict[str, Any] | None = None, progress: Callable[[str, int], Any] | None = None,
          notify: Callable[[str], None] | None = None) -> WarehouseReport:
     """Sync the ledger at `ledger_path` into the warehouse at `url` (a libpq URL); see the module doc.
 
-    `progress(total_rows)` may return a callable taking the number of rows just handled;
+    `progress` is a starter (knowledge.progress): told the rows to send, it may return a
+    Progress, told the rows as they go (the CLI passes faces.progress.starter(...));
     `notify(line)` hears about retries and waits. Raises WarehouseError subclasses for what a
     person must fix or wait out.
     """
