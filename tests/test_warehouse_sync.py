@@ -27,7 +27,7 @@ def xmins(wh: Warehouse) -> dict[str, list]:
 def test_first_sync_every_row_once_with_its_type(warehouse, demo):
     project, ledger = demo
     out = sync_cli(ledger, project, warehouse.url).stdout
-    assert "applied warehouse migrations: w001_tables, w002_model_prices, w003_team_views" in out
+    assert "applied warehouse migrations: w001_tables, w002_model_prices, w003_team_views, w004_hook_answers" in out
     compared = assert_matches_ledger(warehouse, ledger)
     assert compared["hook_events"] > 50 and compared["sessions"] >= 4 and compared["file_claims"] > 0
     assert compared["agent_registry"] > 0 and compared["tasks"] > 0 and compared["transcript_usage"] > 0
