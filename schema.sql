@@ -4,7 +4,7 @@
 -- Starts from the original hooks' schema (seed 003), upgraded in place; PRAGMA user_version
 -- counts the migrations applied (recorded by name in _sqlite_migrations). Connections set: PRAGMA journal_mode = WAL; busy_timeout first.
 
-PRAGMA user_version = 11;
+PRAGMA user_version = 12;
 
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
@@ -84,7 +84,7 @@ approach TEXT,
 reason_failed TEXT,
 context TEXT,
 still_relevant INTEGER DEFAULT 1
-, "signature" TEXT);
+, "signature" TEXT, approach_key TEXT);
 
 CREATE TABLE file_claims (
 id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -105,6 +105,15 @@ payload_summary TEXT, -- truncated payload for debugging
 exit_code INTEGER,
 duration_ms INTEGER
 , "event_uid" TEXT, "agent_id" TEXT, "tool_name" TEXT, "tool_use_id" TEXT, "outcome" TEXT, "error" TEXT, "replayed" INTEGER NOT NULL DEFAULT 0, "answer" TEXT);
+
+CREATE TABLE hook_latency_counts (
+    event_type TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    runs INTEGER NOT NULL DEFAULT 0,            -- hook runs of this event that took duration_ms
+    errors INTEGER NOT NULL DEFAULT 0,          -- of which outcome error or bad_input
+    last_at TEXT,                               -- the latest such run
+    PRIMARY KEY (event_type, duration_ms)
+) WITHOUT ROWID;
 
 CREATE TABLE llm_verdicts (
 id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -131,6 +140,24 @@ key TEXT,
 value TEXT,
 timestamp TEXT DEFAULT (datetime('now'))
 );
+
+CREATE TABLE session_tool_calls (
+    session_id TEXT NOT NULL,
+    tool_name TEXT NOT NULL,
+    calls INTEGER NOT NULL DEFAULT 0,           -- PostToolUse + PostToolUseFailure runs of the tool
+    PRIMARY KEY (session_id, tool_name)
+) WITHOUT ROWID;
+
+CREATE TABLE session_totals (
+    session_id TEXT PRIMARY KEY,
+    events INTEGER NOT NULL DEFAULT 0,          -- hook_events rows
+    tool_calls INTEGER NOT NULL DEFAULT 0,      -- PostToolUse + PostToolUseFailure runs
+    hook_errors INTEGER NOT NULL DEFAULT 0,     -- runs with outcome error or bad_input
+    pre_compacts INTEGER NOT NULL DEFAULT 0,    -- PreCompact runs
+    compact_starts INTEGER NOT NULL DEFAULT 0,  -- SessionStart runs with source compact
+    first_event_at TEXT,
+    last_event_at TEXT
+) WITHOUT ROWID;
 
 CREATE TABLE sessions (
     session_id TEXT PRIMARY KEY,
@@ -189,47 +216,57 @@ CREATE TABLE transcript_usage (
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
     ON "_sqlite_migrations" ("migration_set", "name");
 
-CREATE INDEX idx_agent_session ON agent_registry(session_id);
+CREATE INDEX idx_agent_session ON agent_registry(session_id, status);
 
 CREATE INDEX idx_agent_status ON agent_registry(status);
 
 CREATE INDEX idx_agent_tool_use ON agent_registry(tool_use_id);
 
-CREATE INDEX idx_claims_agent ON file_claims(agent_id);
+CREATE INDEX idx_claims_agent ON file_claims(agent_id, released_at);
 
 CREATE INDEX idx_claims_file ON file_claims(file_path, timestamp);
 
-CREATE INDEX idx_claims_session ON file_claims(session_id);
+CREATE INDEX idx_claims_session ON file_claims(session_id, file_path);
 
 CREATE INDEX idx_claims_timestamp ON file_claims(timestamp);
 
 CREATE INDEX idx_claims_tool_use ON file_claims(tool_use_id);
 
+CREATE INDEX idx_conflicts_agent ON claim_conflicts(agent_id);
+
 CREATE INDEX idx_conflicts_file ON claim_conflicts(file_path);
+
+CREATE INDEX idx_conflicts_holder ON claim_conflicts(holder_agent_id);
+
+CREATE INDEX idx_conflicts_session ON claim_conflicts(session_id);
 
 CREATE INDEX idx_conflicts_tool_use ON claim_conflicts(tool_use_id);
 
 CREATE INDEX idx_errors_file ON error_log(file_path, session_id);
 
-CREATE INDEX idx_errors_session ON error_log(session_id);
+CREATE INDEX idx_errors_session ON error_log(session_id, resolved_at);
 
 CREATE INDEX idx_errors_signature ON error_log(session_id, signature);
 
 CREATE UNIQUE INDEX idx_errors_tool_use ON error_log(tool_use_id) WHERE tool_use_id IS NOT NULL;
 
+CREATE INDEX idx_failed_approach ON failed_paths(approach_key, file_path) WHERE still_relevant = 1;
+
+CREATE INDEX idx_failed_file ON failed_paths(file_path, still_relevant);
+
 CREATE INDEX idx_failed_relevant ON failed_paths(still_relevant);
 
 CREATE INDEX idx_failed_session ON failed_paths(session_id);
 
-CREATE INDEX idx_failed_signature ON failed_paths(signature);
+CREATE INDEX idx_failed_signature ON failed_paths(signature, still_relevant);
 
 CREATE INDEX idx_hook_events_answers ON hook_events(session_id, id) WHERE answer IS NOT NULL;
 
-CREATE INDEX idx_hook_events_session ON hook_events(session_id);
+CREATE INDEX idx_hook_events_duration ON hook_events(duration_ms);
+
+CREATE INDEX idx_hook_events_session ON hook_events(session_id, event_type);
 
 CREATE INDEX idx_hook_events_timestamp ON hook_events(timestamp);
-
-CREATE INDEX idx_hook_events_type ON hook_events(event_type);
 
 CREATE UNIQUE INDEX idx_hook_events_uid ON hook_events(event_uid);
 
@@ -237,9 +274,13 @@ CREATE INDEX idx_metrics_session ON session_metrics(session_id);
 
 CREATE UNIQUE INDEX idx_metrics_summary ON session_metrics(session_id, key) WHERE event_type = 'summary';
 
+CREATE INDEX idx_sessions_last_heard ON sessions(coalesce(last_event_at, started_at));
+
+CREATE INDEX idx_sessions_started ON sessions(started_at);
+
 CREATE INDEX idx_sessions_status ON sessions(status);
 
-CREATE INDEX idx_snapshots_session ON context_snapshots(session_id);
+CREATE INDEX idx_snapshots_session ON context_snapshots(session_id, snapshot_type);
 
 CREATE INDEX idx_snapshots_type ON context_snapshots(snapshot_type);
 
@@ -286,34 +327,33 @@ JOIN (SELECT file_path, max(id) AS id FROM file_claims WHERE coalesce(status, 'h
 LEFT JOIN agent_registry a ON a.id = c.agent_id;
 
 CREATE VIEW v_hook_latency AS
-WITH ranked AS (
-    SELECT event_type, duration_ms, outcome, timestamp,
-           row_number() OVER (PARTITION BY event_type ORDER BY duration_ms) AS rn,
-           count(*) OVER (PARTITION BY event_type) AS n
-    FROM hook_events WHERE duration_ms IS NOT NULL
+WITH counted AS (
+    SELECT event_type, duration_ms, runs, errors, last_at,
+           sum(runs) OVER (PARTITION BY event_type ORDER BY duration_ms) AS up_to,
+           sum(runs) OVER (PARTITION BY event_type) AS n
+    FROM hook_latency_counts WHERE runs > 0
 )
 SELECT event_type AS event, max(n) AS runs,
-       max(CASE WHEN rn = (n * 50 + 99) / 100 THEN duration_ms END) AS p50_ms,
-       max(CASE WHEN rn = (n * 95 + 99) / 100 THEN duration_ms END) AS p95_ms,
-       max(duration_ms) AS max_ms, round(avg(duration_ms), 1) AS avg_ms,
-       sum(outcome IN ('error', 'bad_input')) AS errors, max(timestamp) AS last_at
-FROM ranked
+       min(CASE WHEN up_to >= (n * 50 + 99) / 100 THEN duration_ms END) AS p50_ms,
+       min(CASE WHEN up_to >= (n * 95 + 99) / 100 THEN duration_ms END) AS p95_ms,
+       max(duration_ms) AS max_ms, round(sum(duration_ms * runs) * 1.0 / max(n), 1) AS avg_ms,
+       sum(errors) AS errors, max(last_at) AS last_at
+FROM counted
 GROUP BY event_type;
 
 CREATE VIEW v_hook_latency_by_session AS
-WITH ranked AS (
-    SELECT session_id, event_type, duration_ms, outcome, timestamp,
-           row_number() OVER (PARTITION BY session_id, event_type ORDER BY duration_ms) AS rn,
-           count(*) OVER (PARTITION BY session_id, event_type) AS n
-    FROM hook_events WHERE duration_ms IS NOT NULL
-)
-SELECT session_id, event_type AS event, max(n) AS runs,
-       max(CASE WHEN rn = (n * 50 + 99) / 100 THEN duration_ms END) AS p50_ms,
-       max(CASE WHEN rn = (n * 95 + 99) / 100 THEN duration_ms END) AS p95_ms,
-       max(duration_ms) AS max_ms, round(avg(duration_ms), 1) AS avg_ms,
-       sum(outcome IN ('error', 'bad_input')) AS errors, max(timestamp) AS last_at
-FROM ranked
-GROUP BY session_id, event_type;
+SELECT session_id, event, runs, p50_ms, p95_ms, max_ms, avg_ms, errors, last_at FROM (
+    SELECT session_id, event_type AS event, n AS runs, rn,
+           max(CASE WHEN rn = (n * 50 + 99) / 100 THEN duration_ms END) OVER p AS p50_ms,
+           max(CASE WHEN rn = (n * 95 + 99) / 100 THEN duration_ms END) OVER p AS p95_ms,
+           max(duration_ms) OVER p AS max_ms, round(avg(duration_ms) OVER p, 1) AS avg_ms,
+           sum(outcome IN ('error', 'bad_input')) OVER p AS errors, max(timestamp) OVER p AS last_at
+    FROM (SELECT session_id, event_type, duration_ms, outcome, timestamp,
+                 row_number() OVER (PARTITION BY session_id, event_type ORDER BY duration_ms) AS rn,
+                 count(*) OVER (PARTITION BY session_id, event_type) AS n
+          FROM hook_events WHERE duration_ms IS NOT NULL)
+    WINDOW p AS (PARTITION BY session_id, event_type)
+) WHERE rn = 1;
 
 CREATE VIEW v_hook_problems AS
 SELECT e.id, e.timestamp, e.session_id, e.event_type AS event, e.tool_name, e.agent_id,
@@ -412,22 +452,45 @@ FROM agent_registry a WHERE a.id NOT LIKE 'main:%' AND a.end_time IS NOT NULL;
 CREATE VIEW v_sessions AS
 SELECT s.session_id, s.status, s.started_at, s.ended_at, s.end_reason, s.source, s.model,
        s.last_event_at, s.project_dir,
-       (SELECT count(*) FROM hook_events e WHERE e.session_id = s.session_id) AS events,
+       coalesce(t.events, 0) AS events,
        (SELECT count(*) FROM agent_registry a WHERE a.session_id = s.session_id
            AND a.id NOT LIKE 'main:%') AS subagents,
        (SELECT count(DISTINCT c.file_path) FROM file_claims c WHERE c.session_id = s.session_id) AS files_changed,
        (SELECT count(*) FROM error_log r WHERE r.session_id = s.session_id) AS errors,
-       max((SELECT count(*) FROM hook_events e WHERE e.session_id = s.session_id AND e.event_type = 'PreCompact'),
-           (SELECT count(*) FROM hook_events e WHERE e.session_id = s.session_id AND e.event_type = 'SessionStart'
-               AND json_valid(e.payload_summary) AND json_extract(e.payload_summary, '$.source') = 'compact'),
+       max(coalesce(t.pre_compacts, 0), coalesce(t.compact_starts, 0),
            coalesce((SELECT CAST(m.value AS INTEGER) FROM session_metrics m WHERE m.session_id = s.session_id
                AND m.event_type = 'summary' AND m.key = 'transcript_compactions'), 0)) AS compactions,
        (SELECT count(DISTINCT coalesce(r.signature, CAST(r.id AS TEXT))) FROM error_log r
            WHERE r.session_id = s.session_id AND r.resolved_at IS NULL
            AND coalesce(r.resolution, '') NOT IN ('auto_fixed', 'abandoned')) AS open_errors,
-       (SELECT count(*) FROM hook_events e WHERE e.session_id = s.session_id
-           AND e.event_type IN ('PostToolUse', 'PostToolUseFailure')) AS tool_calls,
-       (SELECT count(*) FROM hook_events e WHERE e.session_id = s.session_id
-           AND e.outcome IN ('error', 'bad_input')) AS hook_errors,
+       coalesce(t.tool_calls, 0) AS tool_calls,
+       coalesce(t.hook_errors, 0) AS hook_errors,
        round((julianday(coalesce(s.ended_at, s.last_event_at)) - julianday(s.started_at)) * 86400, 1) AS duration_s
-FROM sessions s;
+FROM sessions s LEFT JOIN session_totals t ON t.session_id = s.session_id;
+
+CREATE TRIGGER hook_events_counted_delete AFTER DELETE ON hook_events BEGIN
+    UPDATE session_totals SET events = events - 1, tool_calls = tool_calls - coalesce(OLD.event_type IN ('PostToolUse', 'PostToolUseFailure'), 0), hook_errors = hook_errors - coalesce(OLD.outcome IN ('error', 'bad_input'), 0), pre_compacts = pre_compacts - coalesce(OLD.event_type = 'PreCompact', 0), compact_starts = compact_starts - (CASE WHEN OLD.event_type = 'SessionStart' AND json_valid(OLD.payload_summary) THEN coalesce(json_extract(OLD.payload_summary, '$.source') = 'compact', 0) ELSE 0 END) WHERE session_id = OLD.session_id AND OLD.session_id IS NOT NULL;
+    DELETE FROM session_totals WHERE session_id = OLD.session_id AND OLD.session_id IS NOT NULL AND events <= 0;
+    UPDATE session_tool_calls SET calls = calls - 1 WHERE session_id = OLD.session_id AND tool_name = OLD.tool_name AND OLD.session_id IS NOT NULL AND OLD.tool_name IS NOT NULL AND OLD.event_type IN ('PostToolUse', 'PostToolUseFailure');
+    DELETE FROM session_tool_calls WHERE session_id = OLD.session_id AND tool_name = OLD.tool_name AND OLD.session_id IS NOT NULL AND OLD.tool_name IS NOT NULL AND OLD.event_type IN ('PostToolUse', 'PostToolUseFailure') AND calls <= 0;
+    UPDATE hook_latency_counts SET runs = runs - 1, errors = errors - coalesce(OLD.outcome IN ('error', 'bad_input'), 0) WHERE event_type = OLD.event_type AND duration_ms = OLD.duration_ms AND OLD.event_type IS NOT NULL AND OLD.duration_ms IS NOT NULL;
+    DELETE FROM hook_latency_counts WHERE event_type = OLD.event_type AND duration_ms = OLD.duration_ms AND OLD.event_type IS NOT NULL AND OLD.duration_ms IS NOT NULL AND runs <= 0;
+END;
+
+CREATE TRIGGER hook_events_counted_insert AFTER INSERT ON hook_events BEGIN
+    INSERT INTO session_totals (session_id, events, tool_calls, hook_errors, pre_compacts, compact_starts, first_event_at, last_event_at) SELECT NEW.session_id, 1, coalesce(NEW.event_type IN ('PostToolUse', 'PostToolUseFailure'), 0), coalesce(NEW.outcome IN ('error', 'bad_input'), 0), coalesce(NEW.event_type = 'PreCompact', 0), (CASE WHEN NEW.event_type = 'SessionStart' AND json_valid(NEW.payload_summary) THEN coalesce(json_extract(NEW.payload_summary, '$.source') = 'compact', 0) ELSE 0 END), NEW.timestamp, NEW.timestamp WHERE NEW.session_id IS NOT NULL ON CONFLICT(session_id) DO UPDATE SET events = events + excluded.events, tool_calls = tool_calls + excluded.tool_calls, hook_errors = hook_errors + excluded.hook_errors, pre_compacts = pre_compacts + excluded.pre_compacts, compact_starts = compact_starts + excluded.compact_starts, first_event_at = coalesce(min(first_event_at, excluded.first_event_at), first_event_at, excluded.first_event_at), last_event_at = coalesce(max(last_event_at, excluded.last_event_at), last_event_at, excluded.last_event_at);
+    INSERT INTO session_tool_calls (session_id, tool_name, calls) SELECT NEW.session_id, NEW.tool_name, 1 WHERE NEW.session_id IS NOT NULL AND NEW.tool_name IS NOT NULL AND NEW.event_type IN ('PostToolUse', 'PostToolUseFailure') ON CONFLICT(session_id, tool_name) DO UPDATE SET calls = calls + excluded.calls;
+    INSERT INTO hook_latency_counts (event_type, duration_ms, runs, errors, last_at) SELECT NEW.event_type, NEW.duration_ms, 1, coalesce(NEW.outcome IN ('error', 'bad_input'), 0), NEW.timestamp WHERE NEW.event_type IS NOT NULL AND NEW.duration_ms IS NOT NULL ON CONFLICT(event_type, duration_ms) DO UPDATE SET runs = runs + excluded.runs, errors = errors + excluded.errors, last_at = coalesce(max(last_at, excluded.last_at), last_at, excluded.last_at);
+END;
+
+CREATE TRIGGER hook_events_counted_update AFTER UPDATE OF session_id, event_type, tool_name, outcome, duration_ms, payload_summary, timestamp ON hook_events BEGIN
+    UPDATE session_totals SET events = events - 1, tool_calls = tool_calls - coalesce(OLD.event_type IN ('PostToolUse', 'PostToolUseFailure'), 0), hook_errors = hook_errors - coalesce(OLD.outcome IN ('error', 'bad_input'), 0), pre_compacts = pre_compacts - coalesce(OLD.event_type = 'PreCompact', 0), compact_starts = compact_starts - (CASE WHEN OLD.event_type = 'SessionStart' AND json_valid(OLD.payload_summary) THEN coalesce(json_extract(OLD.payload_summary, '$.source') = 'compact', 0) ELSE 0 END) WHERE session_id = OLD.session_id AND OLD.session_id IS NOT NULL;
+    DELETE FROM session_totals WHERE session_id = OLD.session_id AND OLD.session_id IS NOT NULL AND events <= 0;
+    UPDATE session_tool_calls SET calls = calls - 1 WHERE session_id = OLD.session_id AND tool_name = OLD.tool_name AND OLD.session_id IS NOT NULL AND OLD.tool_name IS NOT NULL AND OLD.event_type IN ('PostToolUse', 'PostToolUseFailure');
+    DELETE FROM session_tool_calls WHERE session_id = OLD.session_id AND tool_name = OLD.tool_name AND OLD.session_id IS NOT NULL AND OLD.tool_name IS NOT NULL AND OLD.event_type IN ('PostToolUse', 'PostToolUseFailure') AND calls <= 0;
+    UPDATE hook_latency_counts SET runs = runs - 1, errors = errors - coalesce(OLD.outcome IN ('error', 'bad_input'), 0) WHERE event_type = OLD.event_type AND duration_ms = OLD.duration_ms AND OLD.event_type IS NOT NULL AND OLD.duration_ms IS NOT NULL;
+    DELETE FROM hook_latency_counts WHERE event_type = OLD.event_type AND duration_ms = OLD.duration_ms AND OLD.event_type IS NOT NULL AND OLD.duration_ms IS NOT NULL AND runs <= 0;
+    INSERT INTO session_totals (session_id, events, tool_calls, hook_errors, pre_compacts, compact_starts, first_event_at, last_event_at) SELECT NEW.session_id, 1, coalesce(NEW.event_type IN ('PostToolUse', 'PostToolUseFailure'), 0), coalesce(NEW.outcome IN ('error', 'bad_input'), 0), coalesce(NEW.event_type = 'PreCompact', 0), (CASE WHEN NEW.event_type = 'SessionStart' AND json_valid(NEW.payload_summary) THEN coalesce(json_extract(NEW.payload_summary, '$.source') = 'compact', 0) ELSE 0 END), NEW.timestamp, NEW.timestamp WHERE NEW.session_id IS NOT NULL ON CONFLICT(session_id) DO UPDATE SET events = events + excluded.events, tool_calls = tool_calls + excluded.tool_calls, hook_errors = hook_errors + excluded.hook_errors, pre_compacts = pre_compacts + excluded.pre_compacts, compact_starts = compact_starts + excluded.compact_starts, first_event_at = coalesce(min(first_event_at, excluded.first_event_at), first_event_at, excluded.first_event_at), last_event_at = coalesce(max(last_event_at, excluded.last_event_at), last_event_at, excluded.last_event_at);
+    INSERT INTO session_tool_calls (session_id, tool_name, calls) SELECT NEW.session_id, NEW.tool_name, 1 WHERE NEW.session_id IS NOT NULL AND NEW.tool_name IS NOT NULL AND NEW.event_type IN ('PostToolUse', 'PostToolUseFailure') ON CONFLICT(session_id, tool_name) DO UPDATE SET calls = calls + excluded.calls;
+    INSERT INTO hook_latency_counts (event_type, duration_ms, runs, errors, last_at) SELECT NEW.event_type, NEW.duration_ms, 1, coalesce(NEW.outcome IN ('error', 'bad_input'), 0), NEW.timestamp WHERE NEW.event_type IS NOT NULL AND NEW.duration_ms IS NOT NULL ON CONFLICT(event_type, duration_ms) DO UPDATE SET runs = runs + excluded.runs, errors = errors + excluded.errors, last_at = coalesce(max(last_at, excluded.last_at), last_at, excluded.last_at);
+END;

@@ -1,7 +1,8 @@
 """session_metrics: per-session aggregates, one row per (session, key), event_type 'summary'.
 
-Counts are recomputed from what the ledger already holds (hook_events, error_log, snapshots,
-file_claims), so a duplicated or replayed event never double-counts. Token usage comes from
+Counts are recomputed from what the ledger already holds (error_log, snapshots, file_claims, and
+the per-session counters m011's triggers keep from hook_events), so a duplicated or replayed
+event never double-counts; each read is bounded by the session. Token usage comes from
 the transcript, read incrementally from a stored byte offset on Stop, PreCompact and
 SessionEnd only (never per tool call). The only per-tool-call work is noting the first
 passing test run, until it is known.
@@ -87,10 +88,9 @@ def refresh(ctx: Context, session_id: str | None = None, *, transcript: bool = T
                            " WHERE session_id = ?", (sid,)).fetchone()
     if transcript and session:
         _read_transcript(ctx, sid, session[3])
+    # session_tool_calls is kept by a trigger on hook_events (m011): no count over the session's runs
     by_tool = {tool: n for tool, n in conn.execute(
-        "SELECT tool_name, count(*) FROM hook_events WHERE session_id = ?"
-        " AND event_type IN ('PostToolUse', 'PostToolUseFailure') AND tool_name IS NOT NULL GROUP BY tool_name",
-        (sid,))}
+        "SELECT tool_name, calls FROM session_tool_calls WHERE session_id = ? AND calls > 0", (sid,))}
     if ctx.event.name in ("PostToolUse", "PostToolUseFailure") and ctx.event.tool_name and sid == ctx.session_id:
         by_tool[ctx.event.tool_name] = by_tool.get(ctx.event.tool_name, 0) + 1  # this event's row comes after
     errors = conn.execute("SELECT count(*), sum(resolution = 'auto_fixed'), sum(escalation IS NOT NULL)"

@@ -52,9 +52,7 @@ def collect(ctx: Context, session_id: str, *, live: bool = True) -> dict[str, An
         " FROM error_log WHERE session_id = ? AND coalesce(resolution, '') != 'auto_fixed'"
         " GROUP BY coalesce(signature, file_path || ':' || error_category, CAST(id AS TEXT))"
         " ORDER BY attempts DESC, id DESC LIMIT 15"), (session_id,))
-    failed = _rows(conn, (
-        "SELECT id, approach, reason_failed AS reason, file_path, context, session_id FROM failed_paths"
-        " WHERE still_relevant = 1 ORDER BY (session_id IS ?) DESC, id DESC LIMIT 15"), (session_id,))
+    failed = _failed_paths(conn, session_id)
     tasks = _rows(conn, (
         "SELECT task_id, subject, status, agent_id FROM tasks WHERE session_id = ?"
         " AND coalesce(status, 'pending') NOT IN ('completed', 'deleted')"
@@ -84,6 +82,19 @@ def collect(ctx: Context, session_id: str, *, live: bool = True) -> dict[str, An
         "metrics": metrics.read_all(conn, session_id),
         "project": project.read(conn),
     }
+
+
+def _failed_paths(conn: sqlite3.Connection, session_id: str, limit: int = 15) -> list[dict[str, Any]]:
+    """Still-relevant failed paths, the session's own first, then the project's newest: two
+    lookups that stop at `limit` (sorting every relevant one in the project grew with it)."""
+    columns = "id, approach, reason_failed AS reason, file_path, context, session_id"
+    own = _rows(conn, f"SELECT {columns} FROM failed_paths WHERE session_id = ? AND still_relevant = 1"
+                      " ORDER BY id DESC LIMIT ?", (session_id, limit))
+    if len(own) >= limit:
+        return own
+    newest = _rows(conn, f"SELECT {columns} FROM failed_paths WHERE still_relevant = 1 ORDER BY id DESC LIMIT ?",
+                   (limit + len(own),))  # the session's own may be among them
+    return (own + [r for r in newest if r["session_id"] != session_id])[:limit]
 
 
 def write(ctx: Context, session_id: str, kind: str, snap: dict[str, Any]) -> int:

@@ -155,7 +155,7 @@ def completion_result(ctx: Context, task_id: str, *, went_through: bool, feedbac
     attempt = attempts[0] if attempts else None
     link = {"attempt": attempt["id"] if attempt else None, "gate_decision": attempt["decision"] if attempt else None}
     if went_through:
-        if attempt and attempt["source"] == "judge" and not verdicts.judged_attempt(ctx.conn, attempt["id"]):
+        if attempt and attempt["source"] == "judge" and not verdicts.judged_attempt(ctx.conn, attempt):
             verdicts.record(ctx.conn, session_id=ctx.session_id, task_id=task_id, hook_event=verdicts.OUTCOME_EVENT,
                             source=verdicts.OUTCOME_SOURCE, decision="allow", verdict=link, now=ctx.now,
                             reason="the completion went through: no TaskCompleted hook blocked it")

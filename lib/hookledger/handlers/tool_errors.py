@@ -123,10 +123,7 @@ def _escalate(ctx: Context, sig: str, command: str | None, category: str, file_p
     failed_paths.record(ctx.conn, session_id=ctx.session_id, now=ctx.now, approach=f"Running {what} again",
                         reason=f"{category} error, {attempt} failed attempts: {telling}", file_path=file_path,
                         context=f"recorded by hookledger when the error was {resolution}", signature=sig)
-    tried = ctx.conn.execute(
-        "SELECT approach, reason_failed FROM failed_paths WHERE still_relevant = 1"
-        " AND (signature = ? OR (? IS NOT NULL AND file_path = ?)) ORDER BY id DESC LIMIT 6",
-        (sig, file_path, file_path)).fetchall()
+    tried = failed_paths.relevant_for(ctx.conn, sig, file_path)
     lines = [f"hookledger: {what} has failed {attempt} times in this session "
              f"({category} error{f' in {file_path}' if file_path else ''}).",
              f"Latest error: {message[:800]}"]

@@ -152,11 +152,13 @@ def open_attempts(conn: sqlite3.Connection, session_id: str, now: str, task_id: 
         " ORDER BY v.id DESC", params)) if r]
 
 
-def judged_attempt(conn: sqlite3.Connection, attempt_id: int) -> bool:
-    """True when a judge already recorded a verdict on this attempt."""
+def judged_attempt(conn: sqlite3.Connection, attempt: dict[str, Any]) -> bool:
+    """True when a judge already recorded a verdict on this attempt (a gate row): judges record
+    theirs on the attempt's session and task, so only that task's verdicts are read."""
     return conn.execute(
-        "SELECT 1 FROM llm_verdicts WHERE hook_event = ? AND source LIKE ? AND json_extract(verdict_json, '$.attempt') = ?"
-        " LIMIT 1", (GATE_EVENT, JUDGE_PREFIX + "%", attempt_id)).fetchone() is not None
+        "SELECT 1 FROM llm_verdicts WHERE session_id = ? AND task_id = ? AND hook_event = ? AND source LIKE ?"
+        " AND json_extract(verdict_json, '$.attempt') = ? LIMIT 1",
+        (attempt["session_id"], attempt["task_id"], GATE_EVENT, JUDGE_PREFIX + "%", attempt["id"])).fetchone() is not None
 
 
 def verdict_json(row: dict[str, Any] | None) -> dict[str, Any]:

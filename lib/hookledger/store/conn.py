@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 DEFAULT_BUSY_MS = 2000
 MIGRATION_BUSY_MS = 10000
+# Set to a file path, every statement a connection runs is appended there, one JSON string a
+# line (tests/test_query_plans.py checks the hooks' query plans with it). Off: one env lookup.
+TRACE_ENV = "HOOKLEDGER_TRACE_SQL"
 
 
 class LedgerUnavailable(Exception):
@@ -92,6 +95,21 @@ def check_path(path: str) -> None:
         raise UnsafeLedger(f"refusing to open the ledger: {problem}")
 
 
+def _trace_to(path: str):
+    """A trace callback appending each statement to `path` (created 0600; statements carry
+    ledger values, which are redacted already). Each line is flushed: hooks leave by os._exit."""
+    import json
+
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    out = os.fdopen(fd, "a", encoding="utf-8")
+
+    def write(statement: str) -> None:
+        out.write(json.dumps(statement) + "\n")
+        out.flush()
+
+    return write
+
+
 def connect(path: str, busy_ms: int = DEFAULT_BUSY_MS, *, migrate: bool = True,
             max_busy_ms: int | None = None) -> sqlite3.Connection:
     """Open (creating if needed, 0600) the ledger at `path`, upgraded to the current schema.
@@ -111,6 +129,9 @@ def connect(path: str, busy_ms: int = DEFAULT_BUSY_MS, *, migrate: bool = True,
                                factory=LedgerConnection)
     except (OSError, sqlite3.Error) as exc:
         raise LedgerUnavailable(f"cannot open {path}: {exc}") from exc
+    trace = os.environ.get(TRACE_ENV)
+    if trace:
+        conn.set_trace_callback(_trace_to(trace))
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy)}")
         check_path(path)  # swapped for a link between the check and SQLite's open?

@@ -1,6 +1,8 @@
-"""Queries over the ledger and its m006 views, returning plain dicts (the CLI prints them).
+"""Queries over the ledger and its views, returning plain dicts (the CLI prints them).
 
-Every function takes an open sqlite3 connection on a migrated ledger and only reads.
+Every function takes an open sqlite3 connection on a migrated ledger and only reads. Each is
+an indexed lookup or reads m011's counters: showing one session costs the same however many
+others the ledger holds, and listing N sessions reads N sessions' rows (benchmarks/scale.py).
 """
 
 from __future__ import annotations
@@ -42,10 +44,11 @@ def resolve_session(conn: sqlite3.Connection, wanted: str | None) -> str:
 def by_prefix(conn: sqlite3.Connection, table: str, column: str, wanted: str, error: type[LookupError],
               what: str, shown: str | None = None) -> str:
     """The one value of `table.column` equal to `wanted` or starting with it; `error` when
-    there is none or more than one."""
+    there is none or more than one. A prefix is a range of the (indexed) column: values from
+    `wanted` up to `wanted` followed by the highest character, not a look at every row."""
     matches = [r[0] for r in conn.execute(
-        f"SELECT {column} FROM {table} WHERE {column} = ? OR substr({column}, 1, ?) = ? LIMIT 3",
-        (wanted, len(wanted), wanted))]
+        f"SELECT {column} FROM {table} WHERE {column} >= ? AND {column} < ? LIMIT 3",
+        (wanted, wanted + "\U0010ffff"))]
     if wanted in matches:
         return wanted
     if len(matches) == 1:
@@ -69,13 +72,20 @@ def status(conn: sqlite3.Connection, db_path: str) -> dict[str, Any]:
         "code_schema_version": SCHEMA_VERSION,
         "sessions": scalar(conn, "SELECT count(*) FROM sessions"),
         "active_sessions": scalar(conn, "SELECT count(*) FROM sessions WHERE status = 'active'"),
-        "events": scalar(conn, "SELECT count(*) FROM hook_events"),
+        "events": event_count(conn),
         "live_agents": scalar(conn, "SELECT count(*) FROM v_live_agents"),
         "open_errors": scalar(conn, "SELECT count(*) FROM v_open_errors"),
         "spool_backlog": len(spool.pending(db_path)),
         "spool_quarantined": len(spool.quarantined(db_path)),
         "last_event_at": scalar(conn, "SELECT max(timestamp) FROM hook_events"),
     }
+
+
+def event_count(conn: sqlite3.Connection) -> int:
+    """Hook runs in the ledger: the per-session counters (m011) plus runs with no session,
+    rather than a count over every row."""
+    return (scalar(conn, "SELECT coalesce(sum(events), 0) FROM session_totals")
+            + scalar(conn, "SELECT count(*) FROM hook_events WHERE session_id IS NULL"))
 
 
 def sessions(conn: sqlite3.Connection, limit: int | None = None) -> list[dict[str, Any]]:
