@@ -292,3 +292,27 @@ def test_progress_is_shown_when_asked(recorded, tmp_path):
                             "--quiet"], capture_output=True, text=True, env=env, timeout=300)
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
 
+
+def test_dry_run_reports_what_the_size_cap_would_then_delete(recorded, tmp_path):
+    """Both passes in one dry run: the age pass counted, then the size cap estimated from what
+    the age pass leaves; the real run then deletes about as many hook runs."""
+    project = copy_project(recorded, tmp_path)
+    db = str(project / ".claude-session.db")
+    grow(db, copies=250, days_back=20)  # 20 to 31 days old: past a 15-day cutoff, none past 40 days
+    cap_mb = file_bytes(db) * 0.5 / 1024 / 1024
+    age_only = prune(project, "--older-than", "40", "--max-size", "0", "--dry-run")
+    assert age_only["cap_estimate"] is None and age_only["expired_sessions"] == []
+    dry = prune(project, "--older-than", "40", "--max-size", f"{cap_mb:.3f}", "--dry-run")
+    found = dry["cap_estimate"]
+    assert found["live_bytes_after_age"] > cap_mb * 1024 * 1024 and found["hook_events"] > 0 and found["reaches_cap"]
+    text = CliRunner().invoke(cli, ["prune", "--project", str(project), "--older-than", "40", "--max-size",
+                                    f"{cap_mb:.3f}", "--dry-run"]).output
+    assert f"about {found['hook_events']} more hook runs" in text
+    # After an age pass that expires the copies, the cap has nothing left to do.
+    both = prune(project, "--older-than", "15", "--max-size", f"{cap_mb:.3f}", "--dry-run")
+    assert len(both["expired_sessions"]) >= 250 and both["cap_estimate"]["hook_events"] == 0
+    assert "under the cap: it would delete nothing more" in CliRunner().invoke(
+        cli, ["prune", "--project", str(project), "--older-than", "15", "--max-size", f"{cap_mb:.3f}", "--dry-run"]).output
+    real = prune(project, "--older-than", "40", "--max-size", f"{cap_mb:.3f}")
+    assert real["cap_reached"]
+    assert 0.5 * found["hook_events"] <= real["deleted"]["hook_events"] <= 2 * found["hook_events"], (found, real["deleted"])

@@ -63,7 +63,10 @@ SESSION_TABLES: tuple[tuple[str, str | None], ...] = (
 STATE_TABLES = ("agent_registry", "error_log", "tasks", "file_claims")
 LAST_HEARD = "coalesce(last_event_at, ended_at, started_at)"
 # Hook runs with no session to belong to (bad input before a session id, or a session row gone).
-ORPHAN_EVENTS = "(session_id IS NULL OR session_id NOT IN (SELECT session_id FROM sessions))"
+# The sessions hook runs name are read from session_totals (m011: one row per session id in
+# hook_events), so finding them is a lookup per session, not a look at every hook run.
+ORPHAN_EVENTS = ("(session_id IS NULL OR session_id IN (SELECT t.session_id FROM session_totals t"
+                 " WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.session_id = t.session_id)))")
 
 
 @dataclass
@@ -86,6 +89,8 @@ class Result:
     live_bytes_after: int = 0
     max_bytes: int | None = None
     cap_reached: bool | None = None
+    # --dry-run with a cap: what the size pass would then delete (faces/prune_estimate.py)
+    cap_estimate: dict[str, Any] | None = None
     vacuumed: bool = False
     dry_run: bool = False
 
@@ -133,7 +138,11 @@ def _spooled_uids(conn: sqlite3.Connection, db: str) -> None:
     conn.executemany("INSERT OR IGNORE INTO temp.prune_spooled VALUES (?)", [(u,) for u in spool.pending_uids(db)])
 
 
-def _log_events(where: str) -> str:
+def _log_events(conn: sqlite3.Connection, where: str) -> str:
+    """`where`, less the rows of spooled events. With nothing spooled (the usual case) the
+    condition is left out: a count then reads the session index alone, not every row."""
+    if conn.execute("SELECT 1 FROM temp.prune_spooled LIMIT 1").fetchone() is None:
+        return where
     return f"({where}) AND (event_uid IS NULL OR event_uid NOT IN (SELECT uid FROM temp.prune_spooled))"
 
 
@@ -142,7 +151,7 @@ def _delete_events_in_batches(conn: sqlite3.Connection, where: str, params: tupl
     """Delete hook_events rows matching `where`, oldest first (a replayed spooled event has
     an old time and a new id: time decides), BATCH per transaction; stop
     early once live_bytes() is at most `limit_bytes` (when given)."""
-    where = _log_events(where)
+    where = _log_events(conn, where)
     if dry_run:
         return conn.execute(f"SELECT count(*) FROM hook_events WHERE {where}", params).fetchone()[0]
     total = 0
@@ -158,9 +167,10 @@ def _delete_events_in_batches(conn: sqlite3.Connection, where: str, params: tupl
     return total
 
 
-def expire_session(conn: sqlite3.Connection, session_id: str, *, dry_run: bool = False) -> tuple[dict[str, int], dict[str, int]]:
+def expire_session(conn: sqlite3.Connection, session_id: str, *, dry_run: bool = False,
+                   tables: set[str] | None = None) -> tuple[dict[str, int], dict[str, int]]:
     """Delete one session's logs, keep its state; returns (deleted, kept) row counts per table."""
-    tables = _tables(conn)
+    tables = tables if tables is not None else _tables(conn)
     deleted = {"hook_events": _delete_events_in_batches(conn, "session_id = ?", (session_id,), dry_run)}
     kept: dict[str, int] = {}
     with write_txn(conn) if not dry_run else contextlib.nullcontext():
@@ -190,10 +200,11 @@ def prune(conn: sqlite3.Connection, db: str, policy: Policy, *, now: float | Non
     _spooled_uids(conn, db)
     if policy.older_than_days is not None:
         result.cutoff = utc_now((now if now is not None else time.time()) - policy.older_than_days * DAY_S)
+        tables = _tables(conn)
         expirable = expirable_sessions(conn, result.cutoff)
         shown = begin(progress, "Expiring sessions", len(expirable)) if expirable else None
         for sid in expirable:
-            deleted, kept = expire_session(conn, sid, dry_run=policy.dry_run)
+            deleted, kept = expire_session(conn, sid, dry_run=policy.dry_run, tables=tables)
             result.expired_sessions.append(sid)
             result.add(result.deleted, deleted)
             result.add(result.kept, kept)

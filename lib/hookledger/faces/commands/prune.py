@@ -21,9 +21,10 @@ def _describe(result, policy) -> list[str]:
     if result.cutoff:
         lines.append(f"older than {policy.older_than_days:g} days (last heard from before {local_time(result.cutoff)}):"
                      f" {len(result.expired_sessions)} session(s) expired")
-    if policy.max_bytes is not None:
-        state = "would be checked after the age pass" if result.dry_run else \
-            "under it" if result.cap_reached else "NOT reached: what is left is state in use or live sessions"
+    if policy.max_bytes is not None and result.cap_estimate is not None:
+        lines.append(f"size cap {human_size(policy.max_bytes)}: {_cap_estimate(result.cap_estimate)}")
+    elif policy.max_bytes is not None:
+        state = "under it" if result.cap_reached else "NOT reached: what is left is state in use or live sessions"
         lines.append(f"size cap {human_size(policy.max_bytes)}: {state}")
     rows = ", ".join(f"{t} {n}" for t, n in sorted(result.deleted.items())) or "nothing"
     lines.append(f"{verb}: {rows}")
@@ -37,6 +38,20 @@ def _describe(result, policy) -> list[str]:
     return lines
 
 
+def _cap_estimate(found: dict) -> str:
+    """What the size pass would then delete, from faces/prune_estimate (a dry run)."""
+    from hookledger.faces.inspect.format import human_size
+
+    left = f"after the age pass about {human_size(found['live_bytes_after_age'])} of data would be left"
+    if not found["hook_events"] and not found["sessions"]:
+        return left + ", under the cap: it would delete nothing more"
+    parts = [f"about {found['hook_events']} more hook runs (the oldest outside the active and latest sessions)"]
+    if found["sessions"]:
+        parts.append(f"the logs of about {found['sessions']} more sessions, oldest first")
+    tail = "" if found["reaches_cap"] else "; even then the cap would NOT be reached (state in use, live sessions)"
+    return f"{left}; the cap would then delete {' and '.join(parts)}{tail}"
+
+
 @click.command(name="prune")
 @ledger_options
 @click.option("--older-than", "days", type=click.FloatRange(min=0), default=None, metavar="DAYS",
@@ -44,7 +59,8 @@ def _describe(result, policy) -> list[str]:
 @click.option("--max-size", "max_mb", type=click.FloatRange(min=0), default=None, metavar="MB",
               help="Then delete the oldest logs until the data fits in MB (default: retention.max_mb, 200; 0 = no cap).")
 @click.option("--no-vacuum", is_flag=True, help="Skip VACUUM (the file keeps its size; freed pages are reused).")
-@click.option("--dry-run", is_flag=True, help="Count what the age pass would delete; change nothing.")
+@click.option("--dry-run", is_flag=True, help="Count what the age pass would delete and estimate what the size cap"
+              " would then delete; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
 @click.option("--progress", "force_progress", is_flag=True,
               help="Show progress on stderr even when it is not a terminal (shown on a terminal for large prunes).")
@@ -74,8 +90,13 @@ def command(project: str | None, db_path: str | None, days: float | None, max_mb
     if max_mb is not None:
         policy.max_bytes = int(max_mb * 1024 * 1024) if max_mb > 0 else None
     policy.vacuum, policy.dry_run = not no_vacuum, dry_run
-    result = retention.prune(connect_ledger(db), db, policy,
+    conn = connect_ledger(db)
+    result = retention.prune(conn, db, policy,
                              progress=starter(force=force_progress, quiet=quiet, unit="", min_units=PROGRESS_FROM))
+    if dry_run and policy.max_bytes is not None:
+        from hookledger.faces.prune_estimate import estimate
+
+        result.cap_estimate = estimate(conn, result, policy.max_bytes)
     if quiet:
         return
     if as_json:
