@@ -222,11 +222,11 @@ CREATE INDEX idx_agent_status ON agent_registry(status);
 
 CREATE INDEX idx_agent_tool_use ON agent_registry(tool_use_id);
 
-CREATE INDEX idx_claims_agent ON file_claims(agent_id, released_at);
+CREATE INDEX idx_claims_agent ON file_claims(agent_id);
 
 CREATE INDEX idx_claims_file ON file_claims(file_path, timestamp);
 
-CREATE INDEX idx_claims_session ON file_claims(session_id, file_path);
+CREATE INDEX idx_claims_session ON file_claims(session_id);
 
 CREATE INDEX idx_claims_timestamp ON file_claims(timestamp);
 
@@ -262,9 +262,7 @@ CREATE INDEX idx_failed_signature ON failed_paths(signature, still_relevant);
 
 CREATE INDEX idx_hook_events_answers ON hook_events(session_id, id) WHERE answer IS NOT NULL;
 
-CREATE INDEX idx_hook_events_duration ON hook_events(duration_ms);
-
-CREATE INDEX idx_hook_events_session ON hook_events(session_id, event_type);
+CREATE INDEX idx_hook_events_session ON hook_events(session_id);
 
 CREATE INDEX idx_hook_events_timestamp ON hook_events(timestamp);
 

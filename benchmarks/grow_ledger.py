@@ -295,16 +295,21 @@ def grow(path: str, events: int, template_db: str, *, seed: int = 12, progress: 
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("INSERT OR IGNORE INTO main.project_state (key, value, updated_at) SELECT key, value, updated_at"
                  " FROM tpl.project_state")
-    # The daily automatic prune ran recently (as in a ledger in steady use): no hook of a
-    # benchmark starts one in the background.
-    conn.execute("INSERT OR REPLACE INTO project_state (key, value, updated_at) VALUES ('retention_pruned_at', ?, ?)",
-                 (json.dumps(utc_now()), utc_now()))
     conn.execute("COMMIT")
+    pruned_now(conn)
     conn.execute("DETACH DATABASE tpl")
     found = describe(conn)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return found
+
+
+def pruned_now(conn: sqlite3.Connection) -> None:
+    """The daily automatic prune ran just now (as in a ledger in steady use): no hook run of a
+    benchmark or test starts one in the background."""
+    with conn:
+        conn.execute("INSERT OR REPLACE INTO project_state (key, value, updated_at) VALUES ('retention_pruned_at', ?, ?)",
+                     (json.dumps(utc_now()), utc_now()))
 
 
 def add_sessions(path: str, template_db: str, sessions: int, *, seed: int = 99) -> int:

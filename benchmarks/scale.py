@@ -45,6 +45,9 @@ from hookledger.sync import ADAPTERS  # noqa: E402
 
 FOREIGN = ROOT / "tests" / "fixtures" / "foreign"
 NEW_SESSIONS = 10  # sessions added before the incremental sync
+# A grown ledger's sessions end shortly before it was grown, and hooks look at time (the brief
+# of the previous session is offered when it is recent): older cached ledgers are grown again.
+CACHE_MAX_AGE_S = 12 * 3600
 SYNC_CHILD = """
 import json, sys, time
 from hookledger.sync import sync
@@ -78,6 +81,8 @@ class Ledger:
         self.events, self.label = events, label(events)
         cached = cache / f"ledger-{self.label}-{grow_ledger.schema_key()}.db"
         self.grown_s = None
+        if cached.exists() and time.time() - cached.stat().st_mtime > CACHE_MAX_AGE_S:
+            cached.unlink()
         if not cached.exists():
             print(f"growing the {self.label} ledger (cached as {cached}) ...", file=sys.stderr)
             tmp = cached.with_suffix(".tmp")
@@ -93,6 +98,7 @@ class Ledger:
         grow_ledger.copy_ledger(str(cached), str(self.db))
         conn = sqlite3.connect(self.db)
         self.facts = grow_ledger.describe(conn)
+        grow_ledger.pruned_now(conn)
         conn.close()
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "HOOKLEDGER"))}
         self.env.update(CLAUDE_PROJECT_DIR=str(self.project), HOME=str(work / self.label / "home"),

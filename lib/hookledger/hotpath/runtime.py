@@ -36,6 +36,11 @@ DEFAULT_DEADLINE_S = 8.0
 # prepare_<event> steps (e.g. the TaskCompleted gate's checks) run under their own, longer
 # watchdog: inside TaskCompleted's installed 600 s hook timeout; they bound themselves below it.
 PREPARE_DEADLINE_S = 570.0
+# A pending migration (an upgrade) may read a big ledger through once: it gets this long, kept
+# below the hook timeouts install.py registers (30 s; UserPromptSubmit 10 s), so the watchdog
+# still spools the event before Claude Code would kill the hook. SessionEnd keeps its own.
+MIGRATION_DEADLINE_S = {"UserPromptSubmit": 8.0, "SessionEnd": HARD_DEADLINE_S["SessionEnd"]}
+DEFAULT_MIGRATION_DEADLINE_S = 25.0
 SESSION_END_BUSY_MS = 400
 REPLAY_BUDGET_S = 0.25
 REPLAY_BUSY_MS = 100  # a replay that finds the ledger locked gives up quickly; the event's own write waits
@@ -370,7 +375,16 @@ def _process(run: Run) -> Output:
     out = Output()
     news: list[str] = []
     try:
-        conn = connect(run.db, run.busy_ms(busy), max_busy_ms=run.busy_ms(busy))
+        migrated: list[bool] = []
+
+        def migrating() -> None:
+            migrated.append(True)
+            if not os.environ.get("HOOKLEDGER_DEADLINE_S"):  # an explicit deadline is kept
+                _set_watchdog(run, max(run.deadline, MIGRATION_DEADLINE_S.get(run.event, DEFAULT_MIGRATION_DEADLINE_S)))
+
+        conn = connect(run.db, run.busy_ms(busy), max_busy_ms=run.busy_ms(busy), on_migrate=migrating)
+        if migrated:  # the rest of the run gets its usual deadline afresh
+            _set_watchdog(run, _deadline(run.event))
         try:
             if run.event not in HARD_DEADLINE_S:  # SessionEnd's budget is too tight: the next hook replays
                 replay_spool(conn, run.db, run.policy, busy_ms=run.busy_ms(min(busy, REPLAY_BUSY_MS)))

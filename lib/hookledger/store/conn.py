@@ -111,12 +111,14 @@ def _trace_to(path: str):
 
 
 def connect(path: str, busy_ms: int = DEFAULT_BUSY_MS, *, migrate: bool = True,
-            max_busy_ms: int | None = None) -> sqlite3.Connection:
+            max_busy_ms: int | None = None, on_migrate: Callable[[], object] | None = None) -> sqlite3.Connection:
     """Open (creating if needed, 0600) the ledger at `path`, upgraded to the current schema.
 
     `busy_timeout` is set before anything that can take a lock; `max_busy_ms` caps every wait
     (the migration's longer one too): a hook passes the time left before its deadline, since
-    SQLite's busy wait cannot be interrupted. Raises UnsafeLedger for a planted link (checked
+    SQLite's busy wait cannot be interrupted. `on_migrate` is called before pending migrations run
+    (a hook gives them a longer deadline: on a big ledger a migration that fills a new table reads
+    it all once). Raises UnsafeLedger for a planted link (checked
     before SQLite opens anything, and again once it has), LedgerUnavailable when the file or its
     directory cannot be opened or the schema cannot be brought up to date.
     """
@@ -145,6 +147,8 @@ def connect(path: str, busy_ms: int = DEFAULT_BUSY_MS, *, migrate: bool = True,
             from hookledger.store.migrate import migrate as run_migrations  # cold: first use or upgrade
 
             # One-time work that every hook started at once on a new project waits for.
+            if on_migrate is not None:
+                on_migrate()
             wait = max(int(busy), MIGRATION_BUSY_MS)
             wait = min(wait, cap) if cap is not None else wait
             conn.execute(f"PRAGMA busy_timeout = {wait}")

@@ -23,9 +23,9 @@ SLOWEST_COLS = [Col("id", "run", "id"), Col("timestamp", "when", "time", drop=2)
 def command(project: str | None, db_path: str | None, session_id: str | None, slowest: int, as_json: bool) -> None:
     """Per hook event: runs, p50, p95 and max of the time spent inside the hook (duration_ms,
     nearest rank; the interpreter's start, about 20-30 ms, comes on top) and handler errors;
-    then the slowest single runs."""
+    then the slowest single runs (of the session, or of the latest 100,000 runs)."""
     from hookledger.faces.inspect.format import event_name
-    from hookledger.faces.inspect.queries import latency_by_event, slowest_runs
+    from hookledger.faces.inspect.queries import RECENT_RUNS, event_count, latency_by_event, slowest_runs
     from hookledger.faces.output import echo_json, say
     from hookledger.faces.table import print_table
 
@@ -39,7 +39,8 @@ def command(project: str | None, db_path: str | None, session_id: str | None, sl
     say("Time inside each hook, per event (ms)" + (f", session {sid}" if sid else ", all sessions"), style="bold")
     print_table(by_event, BY_EVENT_COLS, empty="no hook runs recorded")
     say()
-    say(f"Slowest {slowest} runs", style="bold")
+    among = f" of the latest {RECENT_RUNS:,}" if not sid and event_count(conn) > RECENT_RUNS else ""
+    say(f"Slowest {slowest} runs{among}", style="bold")
     for row in slow:
         row["session"], row["what"] = (row["session_id"] or "")[:8], event_name(row["event"], row["tool_name"])
     print_table(slow, [c for c in SLOWEST_COLS if not (sid and c.key == "session")], empty="no hook runs recorded")

@@ -117,9 +117,16 @@ def latency_by_event(conn: sqlite3.Connection, session_id: str | None = None) ->
     return fetch(conn, f"SELECT {columns} FROM v_hook_latency ORDER BY event")
 
 
-def slowest_runs(conn: sqlite3.Connection, session_id: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
-    """The slowest hook runs: when, which event and tool, how long, how it ended."""
-    where, params = ("WHERE session_id = ?", [session_id]) if session_id else ("", [])
+RECENT_RUNS = 100_000  # the slowest runs of the whole ledger are looked for among this many latest
+
+
+def slowest_runs(conn: sqlite3.Connection, session_id: str | None = None, limit: int = 10,
+                 recent: int = RECENT_RUNS) -> list[dict[str, Any]]:
+    """The slowest hook runs of the session, or of the latest `recent` runs of the ledger (a
+    range of ids: the cost stays the same as the ledger grows): when, which event and tool,
+    how long, how it ended."""
+    where, params = ("WHERE session_id = ?", [session_id]) if session_id else \
+        ("WHERE id > (SELECT coalesce(max(id), 0) FROM hook_events) - ?", [recent])
     return fetch(conn, "SELECT id, timestamp, session_id, event_type AS event, tool_name, duration_ms, outcome"
                  f" FROM hook_events {where} ORDER BY duration_ms DESC, id LIMIT ?", [*params, limit])
 
