@@ -23,7 +23,6 @@ transaction; hooks that find the ledger locked meanwhile spool their events (rep
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import time
@@ -167,28 +166,48 @@ def _delete_events_in_batches(conn: sqlite3.Connection, where: str, params: tupl
     return total
 
 
-def expire_session(conn: sqlite3.Connection, session_id: str, *, dry_run: bool = False,
+def _logs(keep: str | None) -> str:
+    """The condition, after a session's, for the rows of a session table that are logs."""
+    return f" AND NOT ({keep})" if keep else ""
+
+
+def expire_session(conn: sqlite3.Connection, session_id: str, *,
                    tables: set[str] | None = None) -> tuple[dict[str, int], dict[str, int]]:
     """Delete one session's logs, keep its state; returns (deleted, kept) row counts per table."""
     tables = tables if tables is not None else _tables(conn)
-    deleted = {"hook_events": _delete_events_in_batches(conn, "session_id = ?", (session_id,), dry_run)}
+    deleted = {"hook_events": _delete_events_in_batches(conn, "session_id = ?", (session_id,), False)}
     kept: dict[str, int] = {}
-    with write_txn(conn) if not dry_run else contextlib.nullcontext():
+    with write_txn(conn):
         for table, keep in SESSION_TABLES[1:]:
             if table not in tables:
                 continue  # a ledger from before the table existed
-            gone = f"session_id = ?{f' AND NOT ({keep})' if keep else ''}"
-            if dry_run:
-                deleted[table] = conn.execute(f"SELECT count(*) FROM {table} WHERE {gone}", (session_id,)).fetchone()[0]
-            else:
-                deleted[table] = conn.execute(f"DELETE FROM {table} WHERE {gone}", (session_id,)).rowcount
+            deleted[table] = conn.execute(f"DELETE FROM {table} WHERE session_id = ?{_logs(keep)}", (session_id,)).rowcount
             if keep:
                 kept[table] = conn.execute(f"SELECT count(*) FROM {table} WHERE session_id = ? AND ({keep})",
                                            (session_id,)).fetchone()[0]
-        still_used = any(kept.get(t) for t in STATE_TABLES)
-        if not still_used:
-            deleted["sessions"] = 1 if dry_run else conn.execute(
-                "DELETE FROM sessions WHERE session_id = ?", (session_id,)).rowcount
+        if not any(kept.get(t) for t in STATE_TABLES):
+            deleted["sessions"] = conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,)).rowcount
+    return deleted, kept
+
+
+def _expiry_counts(conn: sqlite3.Connection, sessions: list[str], tables: set[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """What expire_session would delete and keep for each of `sessions`, summed: one count
+    per table over all of them (a dry run over thousands of sessions)."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS prune_expiring (session_id TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.prune_expiring")
+    conn.executemany("INSERT OR IGNORE INTO temp.prune_expiring VALUES (?)", [(s,) for s in sessions])
+    among = "session_id IN (SELECT session_id FROM temp.prune_expiring)"
+    count = lambda table, where: conn.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]  # noqa: E731
+    deleted = {"hook_events": count("hook_events", _log_events(conn, among))}
+    kept: dict[str, int] = {}
+    for table, keep in SESSION_TABLES[1:]:
+        if table in tables:
+            deleted[table] = count(table, among + _logs(keep))
+            if keep:
+                kept[table] = count(table, f"{among} AND ({keep})")
+    in_use = " OR ".join(f"EXISTS (SELECT 1 FROM {t} WHERE session_id = e.session_id AND ({keep}))"
+                         for t, keep in SESSION_TABLES if t in STATE_TABLES and t in tables and keep)
+    deleted["sessions"] = count("temp.prune_expiring e", f"NOT ({in_use})" if in_use else "1")
     return deleted, kept
 
 
@@ -201,11 +220,15 @@ def prune(conn: sqlite3.Connection, db: str, policy: Policy, *, now: float | Non
     if policy.older_than_days is not None:
         result.cutoff = utc_now((now if now is not None else time.time()) - policy.older_than_days * DAY_S)
         tables = _tables(conn)
-        expirable = expirable_sessions(conn, result.cutoff)
-        shown = begin(progress, "Expiring sessions", len(expirable)) if expirable else None
-        for sid in expirable:
-            deleted, kept = expire_session(conn, sid, dry_run=policy.dry_run, tables=tables)
-            result.expired_sessions.append(sid)
+        expiring = expirable_sessions(conn, result.cutoff)
+        result.expired_sessions.extend(expiring)
+        if policy.dry_run:  # counted for all of them at once, as expire_session would find them one by one
+            deleted, kept = _expiry_counts(conn, expiring, tables)
+            result.add(result.deleted, deleted)
+            result.add(result.kept, kept)
+        shown = begin(progress, "Expiring sessions", len(expiring)) if expiring and not policy.dry_run else None
+        for sid in expiring if not policy.dry_run else ():
+            deleted, kept = expire_session(conn, sid, tables=tables)
             result.add(result.deleted, deleted)
             result.add(result.kept, kept)
             shown(1)
