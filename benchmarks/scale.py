@@ -105,10 +105,14 @@ class Ledger:
                         HOOKLEDGER_HOME=str(work / self.label / "hookledger-home"))
 
 
+def line(row: list, widths: list[int]) -> str:
+    return "  " + "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+
+
 def table(header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, *rows]:
-        print("  " + "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        print(line(r, widths))
 
 
 def describe(ledgers: list[Ledger]) -> None:
@@ -208,7 +212,9 @@ def rate(result: tuple[int, float] | None, timeout: float) -> list[str]:
 def sync(ledgers: list[Ledger], targets: list[str], timeout: float, template: str, work: Path) -> None:
     print(f"\nsync: target rows written, seconds, rows/s; first = the whole ledger into an empty target,"
           f" incremental = after {NEW_SESSIONS} new sessions (timeout {timeout:.0f} s)")
-    rows = []
+    header = ["target", "size", "first rows", "s", "rows/s", "new events", "incr rows", "s", "rows/s"]
+    widths = [11, 4, 10, 7, 9, 10, 9, 6, 8]  # rows are printed as each size is done (syncs take long)
+    print(line(header, widths))
     for lg in ledgers:
         firsts = {}
         for target in targets:
@@ -218,8 +224,8 @@ def sync(ledgers: list[Ledger], targets: list[str], timeout: float, template: st
         added = grow_ledger.add_sessions(str(lg.db), template, NEW_SESSIONS)
         for target in targets:
             again = one_sync(lg, target, work / lg.label / f"{target}.db", timeout) if firsts[target] else None
-            rows.append([target, lg.label, *rate(firsts[target], timeout), str(added), *rate(again, timeout)])
-    table(["target", "size", "first rows", "s", "rows/s", "new events", "incr rows", "s", "rows/s"], rows)
+            print(line([target, lg.label, *rate(firsts[target], timeout), str(added), *rate(again, timeout)], widths),
+                  flush=True)
 
 
 def main() -> None:
