@@ -105,8 +105,9 @@ def _add(row: str) -> str:
         values = [*keys.values(), *counters.values(), *kept.values()]
         sets = [f"{c} = {c} + excluded.{c}" for c in counters]
         sets += [f"{c} = coalesce({_MERGE[c]}({c}, excluded.{c}), {c}, excluded.{c})" for c in kept]
-        out.append(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} WHERE {condition}"
-                   f" ON CONFLICT({', '.join(keys)}) DO UPDATE SET {', '.join(sets)};")
+        out.append(f"INSERT INTO {table} ({', '.join(columns)})\n"
+                   f"        SELECT {', '.join(values)}\n        WHERE {condition}\n"
+                   f"        ON CONFLICT({', '.join(keys)}) DO UPDATE SET {', '.join(sets)};")
     return "\n    ".join(out)
 
 
@@ -116,7 +117,8 @@ def _remove(row: str) -> str:
     for table, keys, counters, _, condition in _counters(row):
         where = " AND ".join(f"{k} = {v}" for k, v in keys.items()) + f" AND {condition}"
         first = next(iter(counters))
-        out.append(f"UPDATE {table} SET {', '.join(f'{c} = {c} - {v}' for c, v in counters.items())} WHERE {where};")
+        out.append(f"UPDATE {table} SET {', '.join(f'{c} = {c} - {v}' for c, v in counters.items())}\n"
+                   f"        WHERE {where};")
         out.append(f"DELETE FROM {table} WHERE {where} AND {first} <= 0;")
     return "\n    ".join(out)
 
