@@ -244,7 +244,9 @@ CREATE INDEX idx_conflicts_tool_use ON claim_conflicts(tool_use_id);
 
 CREATE INDEX idx_errors_file ON error_log(file_path, session_id);
 
-CREATE INDEX idx_errors_session ON error_log(session_id, resolved_at);
+CREATE INDEX idx_errors_open ON error_log(session_id, resolved_at);
+
+CREATE INDEX idx_errors_session ON error_log(session_id);
 
 CREATE INDEX idx_errors_signature ON error_log(session_id, signature);
 

@@ -20,6 +20,7 @@ SUMMARY = "summary"
 # Transcript bytes read per event: SessionEnd must stay far inside its 1.5 s budget.
 READ_BUDGET = {"SessionEnd": 4 << 20, "PreCompact": 16 << 20, "Stop": 16 << 20}
 FIRST_TEST = "first_passing_test_at"
+FIRST_CHANGE = "first_file_change_at"
 BOUNDARIES = "transcript_compactions"
 
 
@@ -44,6 +45,11 @@ def read_all(conn, session_id: str) -> dict[str, object]:
         except (TypeError, ValueError):
             out[key] = value
     return out
+
+
+def _known(conn, session_id: str, key: str) -> bool:
+    return conn.execute("SELECT 1 FROM session_metrics WHERE session_id = ? AND event_type = 'summary' AND key = ?",
+                        (session_id, key)).fetchone() is not None
 
 
 def _read_transcript(ctx: Context, session_id: str, path: str | None) -> None:
@@ -101,8 +107,9 @@ def refresh(ctx: Context, session_id: str | None = None, *, transcript: bool = T
                                  " AND key = ?", (sid, BOUNDARIES)).fetchone()
     if in_transcript and in_transcript[0].isdigit():  # SessionStart(compact) may not have fired yet
         compactions = max(compactions, int(in_transcript[0]))
-    first_change = conn.execute("SELECT min(timestamp) FROM file_claims WHERE session_id = ? AND phase = 'done'",
-                                (sid,)).fetchone()[0]
+    # Once known it stays: not looked for again among the session's changes at every Stop.
+    first_change = None if _known(conn, sid, FIRST_CHANGE) else conn.execute(
+        "SELECT min(timestamp) FROM file_claims WHERE session_id = ? AND phase = 'done'", (sid,)).fetchone()[0]
     tokens = conn.execute(
         "SELECT count(*), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),"
         " coalesce(sum(cache_creation_input_tokens), 0), coalesce(sum(cache_read_input_tokens), 0)"
@@ -126,7 +133,7 @@ def refresh(ctx: Context, session_id: str | None = None, *, transcript: bool = T
             values["duration_seconds"] = round(max(0.0, end - start), 3)
         values["started_at"] = session[0]
     if first_change:
-        values["first_file_change_at"] = first_change
+        values[FIRST_CHANGE] = first_change
     for key, value in values.items():
         put(ctx, sid, key, value)
     values.update({k: v for k, v in read_all(conn, sid).items() if k not in values})
@@ -138,8 +145,7 @@ def post_tool_use(ctx: Context) -> None:
     command = ctx.event.tool_input.get("command") if ctx.event.tool_name == "Bash" else None
     if not isinstance(command, str) or not command.strip():
         return
-    if ctx.conn.execute("SELECT 1 FROM session_metrics WHERE session_id = ? AND event_type = 'summary' AND key = ?",
-                        (ctx.session_id, FIRST_TEST)).fetchone():
+    if _known(ctx.conn, ctx.session_id, FIRST_TEST):
         return
     from hookledger.knowledge.error_kinds import command_category
     from hookledger.handlers.tool_errors import bash_exit_code

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 MAX_CLOSE_OUT = 20  # sessions closed out per SessionStart (older ones wait for the next)
+RECENT = 1000  # a snapshot looks at this many of the session's latest errors and file changes
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params: tuple) -> list[dict[str, Any]]:
@@ -46,12 +47,15 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple) -> list[dict[str, A
 def collect(ctx: Context, session_id: str, *, live: bool = True) -> dict[str, Any]:
     """The session's state as a snapshot dict (`live`: include running agents and claims)."""
     conn = ctx.conn
+    # Errors, claims and files are read among the session's latest rows (RECENT), so a snapshot
+    # of a very long session costs what one of a short session does.
     errors = _rows(conn, (
         "SELECT max(id) AS id, signature, command, tool_name AS tool, error_category AS category, file_path,"
         " error_message AS message, resolution, timestamp AS last_at, attempt_number AS attempts"
-        " FROM error_log WHERE session_id = ? AND coalesce(resolution, '') != 'auto_fixed'"
+        " FROM (SELECT * FROM error_log WHERE session_id = ? AND coalesce(resolution, '') != 'auto_fixed'"
+        "       ORDER BY id DESC LIMIT ?)"
         " GROUP BY coalesce(signature, file_path || ':' || error_category, CAST(id AS TEXT))"
-        " ORDER BY attempts DESC, id DESC LIMIT 15"), (session_id,))
+        " ORDER BY attempts DESC, id DESC LIMIT 15"), (session_id, RECENT))
     failed = _failed_paths(conn, session_id)
     tasks = _rows(conn, (
         "SELECT task_id, subject, status, agent_id FROM tasks WHERE session_id = ?"
@@ -62,14 +66,17 @@ def collect(ctx: Context, session_id: str, *, live: bool = True) -> dict[str, An
         "SELECT id AS agent_id, agent_type, task_description, last_event_at FROM agent_registry"
         " WHERE session_id = ? AND status = 'running' AND id != ? ORDER BY spawn_time LIMIT 10"),
         (session_id, main)) if live else []
+    # CROSS JOIN keeps the running agents outside: their claims, not all the session's, are read.
     claims = _rows(conn, (
-        "SELECT c.file_path, c.agent_id AS holder_agent_id, max(c.timestamp) AS claimed_at FROM file_claims c"
-        " JOIN agent_registry a ON a.id = c.agent_id WHERE c.session_id = ? AND a.status = 'running'"
-        " AND c.agent_id != ? AND c.released_at IS NULL AND coalesce(c.status, 'held') = 'held'"
+        "SELECT c.file_path, c.agent_id AS holder_agent_id, max(c.timestamp) AS claimed_at FROM agent_registry a"
+        " CROSS JOIN file_claims c ON c.agent_id = a.id WHERE a.session_id = ? AND a.status = 'running'"
+        " AND a.id != ? AND c.session_id = a.session_id AND c.released_at IS NULL"
+        " AND coalesce(c.status, 'held') = 'held'"
         " GROUP BY c.file_path ORDER BY claimed_at DESC LIMIT 20"), (session_id, main)) if live else []
     files = [r["file_path"] for r in _rows(conn, (
-        "SELECT file_path, max(id) AS last FROM file_claims WHERE session_id = ? AND phase = 'done'"
-        " GROUP BY file_path ORDER BY last DESC LIMIT 30"), (session_id,))]
+        "SELECT file_path, max(id) AS last FROM (SELECT id, file_path FROM file_claims WHERE session_id = ?"
+        " AND phase = 'done' ORDER BY id DESC LIMIT ?) GROUP BY file_path ORDER BY last DESC LIMIT 30"),
+        (session_id, RECENT))]
     return {
         "session_id": session_id,
         "taken_at": ctx.now,

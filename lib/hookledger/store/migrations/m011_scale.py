@@ -19,9 +19,9 @@ a cost on every hook run):
   preferred idx_snapshots_type, walking every session's post_compact snapshots).
 - sessions: by start (listing newest first stops after the rows shown) and by last heard from
   (SessionStart's previous session).
-- agent_registry: idx_agent_session becomes (session_id, status); error_log: idx_errors_session
-  becomes (session_id, resolved_at) (a session's open errors); claim_conflicts by session and by
-  either agent; failed_paths by (signature, still_relevant), (file_path, still_relevant) and a
+- agent_registry: idx_agent_session becomes (session_id, status); error_log: idx_errors_open
+  (session_id, resolved_at) (a session's open errors); claim_conflicts by session and by either
+  agent; failed_paths by (signature, still_relevant), (file_path, still_relevant) and a
   new `approach_key` column (the approach as compared for "the same approach",
   store.keys.approach_key), so recording a failed path no longer reads every still-relevant one.
 
@@ -168,8 +168,7 @@ CREATE INDEX IF NOT EXISTS idx_sessions_last_heard ON sessions(coalesce(last_eve
 DROP INDEX IF EXISTS idx_agent_session;
 CREATE INDEX idx_agent_session ON agent_registry(session_id, status);
 
-DROP INDEX IF EXISTS idx_errors_session;
-CREATE INDEX idx_errors_session ON error_log(session_id, resolved_at);
+CREATE INDEX IF NOT EXISTS idx_errors_open ON error_log(session_id, resolved_at);
 
 CREATE INDEX IF NOT EXISTS idx_conflicts_session ON claim_conflicts(session_id);
 CREATE INDEX IF NOT EXISTS idx_conflicts_agent ON claim_conflicts(agent_id);
