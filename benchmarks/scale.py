@@ -202,7 +202,9 @@ def one_sync(lg: Ledger, target: str, target_db: Path, timeout: float) -> tuple[
     return found["rows"], found["seconds"]
 
 
-def rate(result: tuple[int, float] | None, timeout: float) -> list[str]:
+def rate(result: tuple[int, float] | None, timeout: float, ran: bool = True) -> list[str]:
+    if not ran:
+        return ["-", "not run", "-"]
     if result is None:
         return ["-", f"> {timeout:.0f}", "-"]
     rows, seconds = result
@@ -213,7 +215,7 @@ def sync(ledgers: list[Ledger], targets: list[str], timeout: float, template: st
     print(f"\nsync: target rows written, seconds, rows/s; first = the whole ledger into an empty target,"
           f" incremental = after {NEW_SESSIONS} new sessions (timeout {timeout:.0f} s)")
     header = ["target", "size", "first rows", "s", "rows/s", "new events", "incr rows", "s", "rows/s"]
-    widths = [11, 4, 10, 7, 9, 10, 9, 6, 8]  # rows are printed as each size is done (syncs take long)
+    widths = [11, 4, 10, 7, 9, 10, 9, 7, 8]  # rows are printed as each size is done (syncs take long)
     print(line(header, widths))
     for lg in ledgers:
         firsts = {}
@@ -224,8 +226,8 @@ def sync(ledgers: list[Ledger], targets: list[str], timeout: float, template: st
         added = grow_ledger.add_sessions(str(lg.db), template, NEW_SESSIONS)
         for target in targets:
             again = one_sync(lg, target, work / lg.label / f"{target}.db", timeout) if firsts[target] else None
-            print(line([target, lg.label, *rate(firsts[target], timeout), str(added), *rate(again, timeout)], widths),
-                  flush=True)
+            print(line([target, lg.label, *rate(firsts[target], timeout), str(added),
+                        *rate(again, timeout, ran=firsts[target] is not None)], widths), flush=True)
 
 
 def main() -> None:
