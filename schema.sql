@@ -226,7 +226,7 @@ CREATE INDEX idx_claims_agent ON file_claims(agent_id);
 
 CREATE INDEX idx_claims_file ON file_claims(file_path, timestamp);
 
-CREATE INDEX idx_claims_session ON file_claims(session_id);
+CREATE INDEX idx_claims_session ON file_claims(session_id, file_path);
 
 CREATE INDEX idx_claims_timestamp ON file_claims(timestamp);
 
@@ -453,8 +453,8 @@ CREATE VIEW v_sessions AS
 SELECT s.session_id, s.status, s.started_at, s.ended_at, s.end_reason, s.source, s.model,
        s.last_event_at, s.project_dir,
        coalesce(t.events, 0) AS events,
-       (SELECT count(*) FROM agent_registry a WHERE a.session_id = s.session_id
-           AND a.id NOT LIKE 'main:%') AS subagents,
+       (SELECT count(*) FROM agent_registry a WHERE a.session_id = s.session_id)
+           - (SELECT count(*) FROM agent_registry a WHERE a.id = 'main:' || s.session_id) AS subagents,
        (SELECT count(DISTINCT c.file_path) FROM file_claims c WHERE c.session_id = s.session_id) AS files_changed,
        (SELECT count(*) FROM error_log r WHERE r.session_id = s.session_id) AS errors,
        max(coalesce(t.pre_compacts, 0), coalesce(t.compact_starts, 0),

@@ -19,7 +19,8 @@ a cost on every hook run):
   preferred idx_snapshots_type, walking every session's post_compact snapshots).
 - sessions: by start (listing newest first stops after the rows shown) and by last heard from
   (SessionStart's previous session).
-- agent_registry: idx_agent_session becomes (session_id, status); error_log: idx_errors_open
+- agent_registry: idx_agent_session becomes (session_id, status); file_claims: idx_claims_session
+  becomes (session_id, file_path) (a session's distinct files from the index alone); error_log: idx_errors_open
   (session_id, resolved_at) (a session's open errors); claim_conflicts by session and by either
   agent; failed_paths by (signature, still_relevant), (file_path, still_relevant) and a
   new `approach_key` column (the approach as compared for "the same approach",
@@ -27,7 +28,7 @@ a cost on every hook run):
 
 Views redefined (same columns; docs/views.md):
 - v_sessions reads its hook counts from session_totals (it ran correlated counts over
-  hook_events for every session listed).
+  hook_events for every session listed); its other counts read indexes only.
 - v_hook_latency is computed from hook_latency_counts.
 - v_hook_latency_by_session: one session's figures read only that session's runs: window
   functions only, partitioned by session, so a session filter reaches hook_events (it could not
@@ -168,6 +169,9 @@ CREATE INDEX IF NOT EXISTS idx_sessions_last_heard ON sessions(coalesce(last_eve
 DROP INDEX IF EXISTS idx_agent_session;
 CREATE INDEX idx_agent_session ON agent_registry(session_id, status);
 
+DROP INDEX IF EXISTS idx_claims_session;
+CREATE INDEX idx_claims_session ON file_claims(session_id, file_path);
+
 CREATE INDEX IF NOT EXISTS idx_errors_open ON error_log(session_id, resolved_at);
 
 CREATE INDEX IF NOT EXISTS idx_conflicts_session ON claim_conflicts(session_id);
@@ -186,8 +190,8 @@ CREATE VIEW v_sessions AS
 SELECT s.session_id, s.status, s.started_at, s.ended_at, s.end_reason, s.source, s.model,
        s.last_event_at, s.project_dir,
        coalesce(t.events, 0) AS events,
-       (SELECT count(*) FROM agent_registry a WHERE a.session_id = s.session_id
-           AND a.id NOT LIKE 'main:%') AS subagents,
+       (SELECT count(*) FROM agent_registry a WHERE a.session_id = s.session_id)
+           - (SELECT count(*) FROM agent_registry a WHERE a.id = 'main:' || s.session_id) AS subagents,
        (SELECT count(DISTINCT c.file_path) FROM file_claims c WHERE c.session_id = s.session_id) AS files_changed,
        (SELECT count(*) FROM error_log r WHERE r.session_id = s.session_id) AS errors,
        max(coalesce(t.pre_compacts, 0), coalesce(t.compact_starts, 0),
