@@ -82,7 +82,7 @@ def _fixture(name: str, project: str, **changes: object) -> dict:
     return data
 
 
-def _work_session(project: str) -> list[tuple[str, dict]]:
+def work_session(project: str) -> list[tuple[str, dict]]:
     """The scripted working session's hook calls (recorded payloads, moved onto one session)."""
     failing = {"command": "python -m pytest -q tests/test_calc.py", "description": "run the tests"}
     error = "Exit code 1\nFAILED tests/test_calc.py::test_add - assert 3 == 4\n1 failed, 2 passed in 0.12s"
@@ -134,7 +134,7 @@ def record_template(db_path: str) -> None:
             sessions = demo_sessions()
             for name in RECORDED:
                 replay(sessions[name], project, str(HOOKS), home=env["HOME"], extra_env=env)
-            for event, payload in _work_session(project):
+            for event, payload in work_session(project):
                 run_call(HookCall(event, payload, {}), str(HOOKS), project, extra_env=env)
         finally:
             os.environ.update(saved)

@@ -85,7 +85,7 @@ def run_scenarios(project: Path, env: dict[str, str]) -> None:
 
     for path in demo_sessions().values():
         replay(path, str(project), str(HOOKS), home=env["HOME"], extra_env=env)
-    for event, payload in grow_ledger._work_session(str(project)):
+    for event, payload in grow_ledger.work_session(str(project)):
         run_call(HookCall(event, payload, {}), str(HOOKS), str(project), extra_env=env)
     config = project / ".claude" / "hookledger.json"
     config.parent.mkdir(exist_ok=True)
