@@ -48,5 +48,7 @@ TABLES: tuple[Table, ...] = (
     Table("hook_events", APPEND),           # last: the big one
 )
 
-# Ledger tables that are the ledger's own bookkeeping, not records: never synced.
-INTERNAL = frozenset({"_sqlite_migrations", "sync_cursors", "sqlite_sequence", "sqlite_stat1"})
+# Ledger tables that are the ledger's own bookkeeping, not records: never synced. m011's counters
+# are derived from hook_events, which the warehouse holds whole.
+INTERNAL = frozenset({"_sqlite_migrations", "sync_cursors", "sqlite_sequence", "sqlite_stat1",
+                      "session_totals", "session_tool_calls", "hook_latency_counts"})
