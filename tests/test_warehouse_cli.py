@@ -36,7 +36,7 @@ def test_init_migrate_status(warehouse, demo):
     project, ledger = demo
     sync_cli(ledger, project, url, env={"HOOKLEDGER_PERSON": "dev@acme.test", "HOOKLEDGER_HOST": "box-1"})
     text = hookledger_cli("warehouse", "status", "--target-db", url).stdout
-    assert "4 migrations applied, up to date" in text and ledger_id(ledger) in text and "box-1" in text
+    assert "5 migrations applied, up to date" in text and ledger_id(ledger) in text and "box-1" in text
     found = json.loads(hookledger_cli("warehouse", "status", "--target-db", url, "--json").stdout)
     assert found["pending"] == [] and len(found["ledgers"]) == 1
     assert found["ledgers"][0]["person"] == "dev@acme.test"
