@@ -155,7 +155,7 @@ def cli_commands(lg: Ledger, out: Path) -> list[tuple[str, list[str]]]:
     return [("status", ["status", *at]), ("sessions", ["sessions", *at]),
             ("sessions --limit 0", ["sessions", "--limit", "0", *at]),
             ("timeline (one session)", ["timeline", "--session", probe, *at]),
-            ("report (one session)", ["report", "--session", probe, "--html", str(out / f"{lg.label}.html"), *at]),
+            ("report (one session)", ["report", "--session", probe, "-o", str(out / f"{lg.label}.html"), *at]),
             ("stats", ["stats", *at]), ("prune --dry-run", ["prune", "--dry-run", *at])]
 
 
