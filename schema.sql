@@ -4,7 +4,7 @@
 -- Starts from the original hooks' schema (seed 003), upgraded in place; PRAGMA user_version
 -- counts the migrations applied (recorded by name in _sqlite_migrations). Connections set: PRAGMA journal_mode = WAL; busy_timeout first.
 
-PRAGMA user_version = 12;
+PRAGMA user_version = 13;
 
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
@@ -130,6 +130,19 @@ CREATE TABLE project_state (
 key TEXT PRIMARY KEY,
 value TEXT,
 updated_at TEXT DEFAULT (datetime('now'))
+);
+
+CREATE TABLE prompts (
+    id INTEGER PRIMARY KEY,           -- rowid: sync cursors walk it
+    session_id TEXT NOT NULL,
+    prompt_id TEXT NOT NULL,          -- Claude Code's prompt_id (the transcript's promptId)
+    agent_id TEXT,                    -- set when the prompt went to a subagent
+    created_at TEXT NOT NULL,
+    text TEXT,                        -- redacted, capped; NULL when capture.prompts is false
+    chars INTEGER NOT NULL,           -- length of the prompt as typed
+    truncated INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL DEFAULT 'hook',  -- 'hook' | 'import'
+    UNIQUE (session_id, prompt_id)
 );
 
 CREATE TABLE session_metrics (
@@ -273,6 +286,8 @@ CREATE UNIQUE INDEX idx_hook_events_uid ON hook_events(event_uid);
 CREATE INDEX idx_metrics_session ON session_metrics(session_id);
 
 CREATE UNIQUE INDEX idx_metrics_summary ON session_metrics(session_id, key) WHERE event_type = 'summary';
+
+CREATE INDEX idx_prompts_session_time ON prompts(session_id, created_at);
 
 CREATE INDEX idx_sessions_last_heard ON sessions(coalesce(last_event_at, started_at));
 

@@ -50,6 +50,7 @@ SESSION_TABLES: tuple[tuple[str, str | None], ...] = (
     ("session_metrics", None),
     ("transcript_usage", None),
     ("transcript_cursors", None),
+    ("prompts", None),
     ("file_claims", f"released_at IS NULL AND agent_id IN ({RUNNING})"),
     ("agent_spawns", f"agent_id IN ({RUNNING})"),
     ("error_log", OPEN_ERROR),

@@ -23,7 +23,7 @@ Handler = Callable[[Context], "Decision | None"]
 
 ROUTES: dict[str, tuple[str, ...]] = {
     "SessionStart": ("sessions", "project_state", "agents", "tool_errors", "snapshots", "metrics", "retention"),
-    "UserPromptSubmit": ("sessions",),
+    "UserPromptSubmit": ("sessions", "prompts"),
     "PreToolUse": ("sessions", "agents", "claims"),
     "PostToolUse": ("sessions", "agents", "claims", "tasks", "tool_errors", "metrics"),
     "PostToolUseFailure": ("sessions", "agents", "claims", "tool_errors", "tasks"),

@@ -20,7 +20,7 @@ import re
 
 from hookledger.hotpath.events import main_agent_id
 from hookledger.handlers.context import Context
-from hookledger.hotpath.redact import redact
+from hookledger.hotpath.redact import redact_clip
 from hookledger.hotpath.timeutil import seconds_before
 
 AGENT_TOOLS = frozenset({"Agent", "Task"})
@@ -89,17 +89,12 @@ def _subagent_type(tool_input: dict) -> str:
     return value if isinstance(value, str) and value else DEFAULT_SUBAGENT_TYPE
 
 
-def _clip(text: object, limit: int) -> str | None:
-    """Redacted, then cut: a secret straddling the cut is still found whole."""
-    return redact(text[: limit + 512])[:limit] if isinstance(text, str) else None
-
-
 def _task(tool_input: dict) -> str | None:
     """What the agent was asked to do: the call's description, else its prompt's first line."""
     for key in ("description", "prompt"):
         value = tool_input.get(key)
         if isinstance(value, str) and value.strip():
-            return _clip(value.strip().splitlines()[0], MAX_TASK)
+            return redact_clip(value.strip().splitlines()[0], MAX_TASK)
     return None
 
 
@@ -115,7 +110,7 @@ def _record_spawn(ctx: Context) -> str | None:
         "INSERT INTO agent_spawns (tool_use_id, session_id, parent_agent_id, subagent_type, description, prompt,"
         " requested_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'requested') ON CONFLICT(tool_use_id) DO NOTHING",
         (tool_use_id, ctx.session_id, ctx.event.actor_id, _subagent_type(tool_input),
-         _clip(description, MAX_TASK), _clip(prompt, MAX_PROMPT), ctx.now),
+         redact_clip(description, MAX_TASK), redact_clip(prompt, MAX_PROMPT), ctx.now),
     )
     return tool_use_id
 

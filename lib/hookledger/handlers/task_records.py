@@ -7,7 +7,7 @@ Shared by the task list handler (handlers/tasks) and the TaskCompleted gate
 from __future__ import annotations
 
 from hookledger.handlers.context import Context
-from hookledger.hotpath.redact import redact
+from hookledger.hotpath.redact import redact_clip
 
 STATUSES = frozenset({"pending", "in_progress", "completed", "deleted"})
 SUBJECT_MAX = 500
@@ -38,7 +38,7 @@ ON CONFLICT(session_id, task_id) DO UPDATE SET
 
 
 def clean_text(value: object, limit: int) -> str | None:
-    return redact(value.strip()[: limit + 512])[:limit] if isinstance(value, str) and value.strip() else None
+    return redact_clip(value.strip(), limit) if isinstance(value, str) and value.strip() else None
 
 
 def as_task_id(value: object) -> str | None:

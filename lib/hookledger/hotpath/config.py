@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "brief": {"max_chars": 8000, "resume_max_age_hours": 24},
     "gate": {"mode": "observe", "commands": [], "timeout_seconds": 120, "max_blocks": 3},
     "audit": {"summary_max_chars": 2048},
+    "capture": {"prompts": True},
     "retention": {"days": 90, "max_mb": 200, "auto": True, "every_hours": 24},
     # sync.<target>: options of `hookledger sync --to <target>` (e.g. flightdeck's project_id,
     # postgres' person/host/project), read by that target's own code
@@ -177,6 +178,7 @@ SETTINGS: dict[str, Rule] = {
     "gate.timeout_seconds": Number(1, 3600),
     "gate.max_blocks": Integer(0, 1000),
     "audit.summary_max_chars": Integer(256, 1_000_000),
+    "capture.prompts": Bool(),
     "retention.days": Number(0, 365 * 100),
     "retention.max_mb": Number(0, 1_000_000),
     "retention.auto": Bool(),

@@ -331,6 +331,16 @@ def redact(text: str) -> str:
     return text
 
 
+def redact_clip(text: object, limit: int) -> str | None:
+    """`text` redacted, then cut to `limit` characters (None if not a string).
+
+    Redacts a little past the cut first, so a secret straddling it is still found whole and
+    never leaves half a key behind."""
+    if not isinstance(text, str):
+        return None
+    return redact(text[: limit + 512])[:limit]
+
+
 def may_hold_secret(text: str) -> bool:
     """False only when redact(text) is `text` unchanged: too short, or no rule's trigger in it.
 
