@@ -13,22 +13,15 @@ from hookledger.faces.inspect.queries import fetch
 BULK = re.compile(r"^<(\d+) chars>$")  # how an audit summary writes a long text: its size only
 
 
-def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
-    return {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-
-
 def session_prompts(conn: sqlite3.Connection, session_id: str) -> list[dict[str, Any]]:
     """The prompts of the session, oldest first: when, the text when the ledger has it, its
-    length. From the `prompts` table when the ledger has one (issue 14 stores prompt texts
-    there); else from the UserPromptSubmit runs, whose summary keeps short prompts whole
-    and long ones as their length."""
-    cols = _columns(conn, "prompts")
-    text_col = next((c for c in ("text", "prompt", "content") if c in cols), None)
-    time_col = next((c for c in ("timestamp", "submitted_at", "created_at") if c in cols), None)
-    if text_col and time_col and "session_id" in cols:
-        rows = fetch(conn, f"SELECT {time_col} AS at, {text_col} AS text FROM prompts WHERE session_id = ?"
-                     f" ORDER BY {time_col}", (session_id,))
-        return [{"at": r["at"], "text": r["text"], "chars": len(r["text"] or ""), "source": "prompts"} for r in rows]
+    length. From the `prompts` table (m012: hooks and imports); for a session recorded before
+    it, from the UserPromptSubmit runs, whose summary keeps short prompts whole and long ones
+    as their length."""
+    rows = fetch(conn, "SELECT created_at AS at, text, chars FROM prompts WHERE session_id = ?"
+                 " ORDER BY created_at, id", (session_id,))
+    if rows:
+        return [{"at": r["at"], "text": r["text"], "chars": r["chars"], "source": "prompts"} for r in rows]
     rows = fetch(conn, "SELECT timestamp AS at, payload_summary FROM hook_events WHERE session_id = ?"
                  " AND event_type = 'UserPromptSubmit' ORDER BY id", (session_id,))
     found = []
