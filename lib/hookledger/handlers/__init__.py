@@ -29,7 +29,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "PostToolUseFailure": ("sessions", "agents", "claims", "tool_errors", "tasks"),
     "PostToolBatch": ("sessions", "agents"),
     "SubagentStart": ("sessions", "agents"),
-    "SubagentStop": ("sessions", "agents"),
+    "SubagentStop": ("sessions", "agents", "metrics"),
     "Stop": ("sessions", "metrics"),
     "PreCompact": ("sessions", "snapshots"),
     "PostCompact": ("sessions",),

@@ -164,7 +164,8 @@ def session_metrics(conn: sqlite3.Connection, session_id: str) -> dict[str, Any]
         conn, "SELECT key, value FROM session_metrics WHERE session_id = ? AND event_type = 'summary'", (session_id,))}
 
 
-TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+                 "cache_creation_5m_tokens", "cache_creation_1h_tokens")
 
 
 def tokens_by_session(conn: sqlite3.Connection, session_ids: list[str]) -> dict[str, dict[str, int]]:
