@@ -4,7 +4,7 @@
 -- Starts from the original hooks' schema (seed 003), upgraded in place; PRAGMA user_version
 -- counts the migrations applied (recorded by name in _sqlite_migrations). Connections set: PRAGMA journal_mode = WAL; busy_timeout first.
 
-PRAGMA user_version = 13;
+PRAGMA user_version = 14;
 
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
