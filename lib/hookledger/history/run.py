@@ -7,7 +7,8 @@ nothing). A line that is not JSON, not an object or cut short is skipped and cou
 type the import does not know is counted; neither stops the import. A tool call still waiting
 for its result leaves its file's cursor before it, so the next import pairs them.
 
-Each session is written in its own short transaction; `dry_run` rolls every one back.
+Sessions are written in short transactions of a few MB of transcript each (hooks running
+meanwhile wait well within their busy timeout); `dry_run` rolls every one back.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from hookledger.knowledge.progress import begin
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from hookledger.knowledge.progress import Starter
+
+
+BATCH_BYTES = 8 << 20  # transcript bytes per transaction
 
 
 @dataclass
@@ -145,9 +149,22 @@ def import_transcripts(conn: sqlite3.Connection, project_dir: str, files: list[T
             bar(carry[0] >> 10)
             carry[0] &= 1023
 
+    batch_bytes = 0
     try:
         for sid, group in sessions.items():
-            _import_session(conn, project_dir, sid, group, config, now, over_before, dry_run, report, done)
+            if not conn.in_transaction:
+                conn.execute("BEGIN IMMEDIATE")
+            _import_session(conn, project_dir, sid, group, config, now, over_before, report, done)
+            batch_bytes += sum(f.size for f in group) + 64_000  # a session's fixed cost counts too
+            if batch_bytes >= BATCH_BYTES:
+                conn.execute("ROLLBACK" if dry_run else "COMMIT")
+                batch_bytes = 0
+        if conn.in_transaction:
+            conn.execute("ROLLBACK" if dry_run else "COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
     finally:
         bar.close()
     report.seconds = round(time.monotonic() - started, 3)
@@ -155,8 +172,8 @@ def import_transcripts(conn: sqlite3.Connection, project_dir: str, files: list[T
 
 
 def _import_session(conn: sqlite3.Connection, project_dir: str, sid: str, group: list[TranscriptFile],
-                    config: dict[str, Any], now: str, over_before: str, dry_run: bool, report: ImportReport,
-                    done: Any) -> None:
+                    config: dict[str, Any], now: str, over_before: str, report: ImportReport, done: Any) -> None:
+    """Read the session's changed files and write what they add (in the caller's transaction)."""
     facts = SessionFacts(sid)
     reads: list[_Read] = []
     for f in group:
@@ -175,7 +192,8 @@ def _import_session(conn: sqlite3.Connection, project_dir: str, sid: str, group:
         report.files_read += 1
     if not reads:
         return
-    resume = facts.resume_point()
+    ended = bool(facts.last_at) and facts.last_at < over_before  # type: ignore[operator]
+    resume = {} if ended else facts.resume_point()  # an ended session's unanswered call stays unanswered
     for got in reads:
         got.end = min(got.end, resume.get(got.file.path, got.end))
         report.lines += got.lines
@@ -184,30 +202,22 @@ def _import_session(conn: sqlite3.Connection, project_dir: str, sid: str, group:
     main_read = next((r for r in reads if r.file.agent_id is None), None)
     counted = sum(1 for path, at, _, _ in facts.compactions
                   if main_read and path == main_read.file.path and at < main_read.end)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if facts.records:
-            ended = bool(facts.last_at) and facts.last_at < over_before  # type: ignore[operator]
-            written = write_session(conn, facts, project_dir=project_dir, config=config, now=now, ended=ended,
-                                    compactions_read=counted, from_start=bool(main_read and main_read.start == 0))
-            report.sessions += 1
-            report.new_sessions += int(written.new_session)
-            for name in ("tool_calls", "errors", "file_changes", "prompts", "responses", "subagents", "compactions"):
-                setattr(report, name, getattr(report, name) + getattr(written, name))
-        conn.executemany(
-            "INSERT INTO import_files (path, session_id, agent_id, size, mtime_ns, offset, head, lines, bad_lines,"
-            " unknown_records, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET"
-            " session_id = excluded.session_id, agent_id = excluded.agent_id, size = excluded.size,"
-            " mtime_ns = excluded.mtime_ns, offset = excluded.offset, head = excluded.head,"
-            " lines = CASE WHEN excluded.offset < import_files.offset THEN excluded.lines"
-            " ELSE import_files.lines + excluded.lines END,"
-            " bad_lines = import_files.bad_lines + excluded.bad_lines,"
-            " unknown_records = import_files.unknown_records + excluded.unknown_records,"
-            " imported_at = excluded.imported_at",
-            [(r.file.path, sid, r.file.agent_id or f"main:{sid}", r.file.size if r.end >= r.file.size else -1,
-              r.file.mtime_ns, r.end, r.head, r.lines, r.bad, r.unknown, now) for r in reads])
-        conn.execute("ROLLBACK" if dry_run else "COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+    if facts.records:
+        written = write_session(conn, facts, project_dir=project_dir, config=config, now=now, ended=ended,
+                                compactions_read=counted, from_start=bool(main_read and main_read.start == 0))
+        report.sessions += 1
+        report.new_sessions += int(written.new_session)
+        for name in ("tool_calls", "errors", "file_changes", "prompts", "responses", "subagents", "compactions"):
+            setattr(report, name, getattr(report, name) + getattr(written, name))
+    conn.executemany(
+        "INSERT INTO import_files (path, session_id, agent_id, size, mtime_ns, offset, head, lines, bad_lines,"
+        " unknown_records, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET"
+        " session_id = excluded.session_id, agent_id = excluded.agent_id, size = excluded.size,"
+        " mtime_ns = excluded.mtime_ns, offset = excluded.offset, head = excluded.head,"
+        " lines = CASE WHEN excluded.offset < import_files.offset THEN excluded.lines"
+        " ELSE import_files.lines + excluded.lines END,"
+        " bad_lines = import_files.bad_lines + excluded.bad_lines,"
+        " unknown_records = import_files.unknown_records + excluded.unknown_records,"
+        " imported_at = excluded.imported_at",
+        [(r.file.path, sid, r.file.agent_id or f"main:{sid}", r.file.size if r.end >= r.file.size else -1,
+          r.file.mtime_ns, r.end, r.head, r.lines, r.bad, r.unknown, now) for r in reads])

@@ -108,6 +108,7 @@ class SessionFacts:
     spawned: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
     records: int = 0
     unknown: int = 0
+    foreign: int = 0
 
     def __post_init__(self) -> None:
         self.main = f"main:{self.session_id}"
@@ -115,6 +116,10 @@ class SessionFacts:
     # -- reading ------------------------------------------------------------------------------
     def take(self, record: dict[str, Any], path: str, line_at: int, file_agent: str | None) -> None:
         """One parsed record of one of the session's files."""
+        owner = record.get("sessionId")
+        if isinstance(owner, str) and owner and owner != self.session_id:
+            self.foreign += 1  # another session's record copied here: its own transcript has it
+            return
         self.records += 1
         kind = record.get("type")
         if kind not in KNOWN_TYPES:
