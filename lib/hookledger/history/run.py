@@ -192,8 +192,11 @@ def _import_session(conn: sqlite3.Connection, project_dir: str, sid: str, group:
         report.files_read += 1
     if not reads:
         return
-    ended = bool(facts.last_at) and facts.last_at < over_before  # type: ignore[operator]
-    resume = {} if ended else facts.resume_point()  # an ended session's unanswered call stays unanswered
+    # Over when nothing happened for agents.stale_seconds: neither in the transcript nor in the ledger.
+    heard = conn.execute("SELECT last_event_at FROM sessions WHERE session_id = ?", (sid,)).fetchone()
+    last = max(facts.last_at or "", (heard[0] or "") if heard else "")
+    ended = bool(last) and last < over_before
+    resume = facts.resume_point()  # cheap: an unchanged file is not read again at all
     for got in reads:
         got.end = min(got.end, resume.get(got.file.path, got.end))
         report.lines += got.lines
@@ -219,5 +222,5 @@ def _import_session(conn: sqlite3.Connection, project_dir: str, sid: str, group:
         " bad_lines = import_files.bad_lines + excluded.bad_lines,"
         " unknown_records = import_files.unknown_records + excluded.unknown_records,"
         " imported_at = excluded.imported_at",
-        [(r.file.path, sid, r.file.agent_id or f"main:{sid}", r.file.size if r.end >= r.file.size else -1,
+        [(r.file.path, sid, r.file.agent_id or f"main:{sid}", r.file.size,
           r.file.mtime_ns, r.end, r.head, r.lines, r.bad, r.unknown, now) for r in reads])

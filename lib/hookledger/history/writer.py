@@ -59,7 +59,7 @@ def write_session(conn: sqlite3.Connection, facts: SessionFacts, *, project_dir:
     hooked = _ids(conn, "SELECT tool_use_id FROM hook_events WHERE session_id = ?"
                         " AND event_type IN ('PostToolUse', 'PostToolUseFailure') AND tool_use_id IS NOT NULL", sid)
     first, last = facts.first_at or now, facts.last_at or facts.first_at or now
-    _session(conn, facts, project_dir, first, last, ended and (known is None or known[0] != "active"))
+    _session(conn, facts, project_dir, first, last, ended)
     events: list[tuple] = []
     claim_rows: list[tuple] = []
     research, ask = _thresholds(config)
@@ -127,8 +127,12 @@ def _session(conn: sqlite3.Connection, facts: SessionFacts, project_dir: str, fi
         " cwd = coalesce(cwd, excluded.cwd), git_branch = coalesce(git_branch, excluded.git_branch),"
         " last_event_at = CASE WHEN origin = 'import' THEN max(coalesce(last_event_at, ''), excluded.last_event_at)"
         " ELSE last_event_at END,"
-        " ended_at = CASE WHEN origin = 'import' AND excluded.status = 'ended' THEN excluded.ended_at ELSE ended_at END,"
-        " status = CASE WHEN origin = 'import' THEN excluded.status ELSE status END",
+        # an import-made session follows its transcript; a recorded one still 'active' long after its
+        # transcript's last record missed its SessionEnd (hooks off, a crash): ended as it would have been
+        " ended_at = CASE WHEN excluded.status = 'ended' AND (origin = 'import' OR status = 'active')"
+        " THEN coalesce(ended_at, excluded.ended_at) ELSE ended_at END,"
+        " status = CASE WHEN origin = 'import' OR (status = 'active' AND excluded.status = 'ended')"
+        " THEN excluded.status ELSE status END",
         (facts.session_id, project_dir, first, last if ended else None, facts.main_model(), facts.main_path, last,
          "ended" if ended else "active", facts.cwd, facts.git_branch))
 
@@ -180,6 +184,9 @@ def _agents(conn: sqlite3.Connection, facts: SessionFacts, first: str, last: str
         " end_time = CASE WHEN origin = 'import' THEN excluded.end_time ELSE end_time END,"
         " last_event_at = max(coalesce(last_event_at, ''), coalesce(excluded.last_event_at, ''))", rows)
     after = conn.execute("SELECT count(*) FROM agent_registry WHERE session_id = ?", (facts.session_id,)).fetchone()[0]
+    if ended:  # as SessionEnd ends the main thread (and the agents' own stops ended theirs)
+        conn.execute("UPDATE agent_registry SET status = 'completed', end_time = coalesce(end_time, last_event_at, ?)"
+                     " WHERE session_id = ? AND status = 'running'", (last, facts.session_id))
     for agent_id in touched:
         files = [r[0] for r in conn.execute(
             "SELECT file_path FROM file_claims WHERE agent_id = ? AND session_id = ? AND phase = 'done'"
@@ -188,7 +195,7 @@ def _agents(conn: sqlite3.Connection, facts: SessionFacts, first: str, last: str
                      (json.dumps(files, ensure_ascii=False) if files else None, agent_id))
     # Claims of agents that are over are released, as end_agent does.
     conn.execute("UPDATE file_claims SET released_at = (SELECT end_time FROM agent_registry a WHERE a.id ="
-                 " file_claims.agent_id) WHERE session_id = ? AND origin = 'import' AND released_at IS NULL"
+                 " file_claims.agent_id) WHERE session_id = ? AND released_at IS NULL"
                  " AND agent_id IN (SELECT id FROM agent_registry WHERE session_id = ? AND end_time IS NOT NULL)",
                  (facts.session_id, facts.session_id))
     return after - before - (1 if before == 0 else 0)
