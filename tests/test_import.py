@@ -313,3 +313,52 @@ def test_failures_escalate_and_get_fixed_as_the_hooks_count_them(tmp_path):
                                            (3, "auto_fixed", "escalated_user"), (4, "auto_fixed", "escalated_user"),
                                            (1, "abandoned", None)]
     assert differences({"e": hooks[0], "f": hooks[1]}, {"e": imported[0], "f": imported[1]}) == {}
+
+
+def _project_folder(project: Path) -> Path:
+    folder = Path(os.environ["HOME"]) / ".claude" / "projects" / str(project).replace("/", "-").replace("_", "-")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_doctor_reports_uncovered_transcripts_until_imported(tmp_path):
+    project = tmp_path / "acme-app"
+    project.mkdir()
+    stage("a_basic", project, _project_folder(project))
+    stage("b_subagent", project, _project_folder(project))
+
+    def transcripts_check() -> dict:
+        proc = cli("doctor", "--project", str(project), "--no-sample", "--json")
+        return next(c for c in json.loads(proc.stdout)["checks"] if c["name"] == "transcripts")
+
+    check = transcripts_check()
+    assert check["status"] == "warn" and "2 session(s) the ledger has no record of" in check["detail"]
+    assert check["fix"].startswith(f"hookledger import --project {project}")
+    assert cli("import", "--project", str(project)).returncode == 0
+    assert transcripts_check()["status"] == "ok"
+
+
+def test_import_auto_imports_the_previous_session_at_session_start(tmp_path):
+    """import.auto: SessionStart of a new session starts a detached import of the newest other
+    transcript (here a session the hooks never saw)."""
+    import time
+
+    from conftest import load_fixture, run_hook
+
+    project = tmp_path / "acme-app"
+    (project / ".claude").mkdir(parents=True)
+    (project / ".claude" / "hookledger.json").write_text(json.dumps({"import": {"auto": True}}))
+    stage("a_basic", project, _project_folder(project))
+    payload = load_fixture("SessionStart__startup", project)
+    payload["session_id"] = "44444444-4444-4444-8444-444444444444"
+    proc = run_hook("SessionStart", payload, project)
+    assert proc.returncode == 0 and not proc.stderr, proc.stderr
+    deadline = time.monotonic() + 30
+    found: list = []
+    while time.monotonic() < deadline and not found:
+        time.sleep(0.2)
+        found = rows(project, "SELECT session_id, origin FROM sessions WHERE origin = 'import'")
+    assert found == [{"session_id": "ebf09a36-f40b-44e4-9ed7-9d1599a096ce", "origin": "import"}]
+    while time.monotonic() < deadline and rows(project, "SELECT count(*) AS n FROM import_files")[0]["n"] == 0:
+        time.sleep(0.2)  # the child's transaction is being committed
+    assert rows(project, "SELECT count(*) AS n FROM hook_events WHERE origin = 'import' AND tool_name IS NOT NULL")[0]["n"] == 4

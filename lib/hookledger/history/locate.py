@@ -87,3 +87,11 @@ def grouped(files: list[TranscriptFile]) -> dict[str, list[TranscriptFile]]:
         out.setdefault(f.session_id, {})[f.path] = f
     return {sid: sorted(by_path.values(), key=lambda f: (f.agent_id is not None, f.path))
             for sid, by_path in sorted(out.items())}
+
+
+def previous_session(folder: str, current: str) -> list[TranscriptFile]:
+    """The files of the newest session in `folder` other than `current` (by its main file's mtime)."""
+    sessions = grouped(files_in(folder))
+    mains = [(group[0].mtime_ns, sid) for sid, group in sessions.items()
+             if sid != current and group and group[0].agent_id is None]
+    return sessions[max(mains)[1]] if mains else []

@@ -20,8 +20,13 @@ from hookledger.faces.commands.common import connect_ledger, resolve
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--progress", "force_progress", is_flag=True, help="Show progress on stderr even when it is not a terminal.")
 @click.option("--quiet", is_flag=True, help="No progress and no report (the automatic import at SessionStart).")
+@click.option("--previous-of", "previous_of", default=None, hidden=True,
+              help="Only the newest session of the project other than this one (import.auto at SessionStart).")
+@click.option("--after-pid", type=int, default=None, hidden=True,
+              help="Start once this process has exited (the SessionStart hook that spawned this import).")
 def command(paths: tuple[str, ...], project: str | None, db_path: str | None, all_projects: bool, since: str | None,
-            dry_run: bool, as_json: bool, force_progress: bool, quiet: bool) -> None:
+            dry_run: bool, as_json: bool, force_progress: bool, quiet: bool, previous_of: str | None,
+            after_pid: int | None) -> None:
     """Import Claude Code transcripts: the project's (~/.claude/projects/<project path with / as
     ->/), every project's with --all-projects, or the files and folders given. Records sessions
     (start, end, models, cwd, git branch, Claude Code version), prompts, tool calls and their
@@ -43,11 +48,18 @@ def command(paths: tuple[str, ...], project: str | None, db_path: str | None, al
             datetime.date.fromisoformat(since)
         except ValueError:
             raise HookledgerError(f"--since {since!r}: expected a day, YYYY-MM-DD") from None
+    if after_pid:
+        from hookledger.hotpath.detached import wait_for_exit
+
+        wait_for_exit(after_pid)  # its SessionStart transaction has committed by then
     project_dir, db = resolve(project, db_path)
     targets = list(paths) or (locate.all_project_folders() if all_projects else [locate.project_folder(project_dir)])
     if paths and all_projects:
         targets += locate.all_project_folders()
-    files = [f for target in targets for f in locate.files_in(target)]
+    if previous_of:
+        files = locate.previous_session(locate.project_folder(project_dir), previous_of)
+    else:
+        files = [f for target in targets for f in locate.files_in(target)]
     conn = connect_ledger(db, must_exist=False)
     report = import_transcripts(conn, project_dir, files, config=load(project_dir), since=since, dry_run=dry_run,
                                 progress=starter(force=force_progress, quiet=quiet, unit="KB", min_units=20_000))
