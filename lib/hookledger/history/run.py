@@ -23,7 +23,7 @@ import orjson
 from hookledger.history.locate import TranscriptFile, grouped
 from hookledger.history.reader import Lines, head_hash, skippable
 from hookledger.history.session import SessionFacts
-from hookledger.history.writer import write_session
+from hookledger.history.writer import Counts, write_session
 from hookledger.hotpath.timeutil import seconds_before, utc_now
 from hookledger.knowledge.progress import begin
 
@@ -36,8 +36,8 @@ BATCH_BYTES = 8 << 20  # transcript bytes per transaction
 
 
 @dataclass
-class ImportReport:
-    """What an import read and recorded."""
+class ImportReport(Counts):
+    """What an import read (and, as Counts, recorded)."""
 
     files: int = 0
     files_read: int = 0
@@ -49,13 +49,6 @@ class ImportReport:
     incomplete_tails: int = 0
     sessions: int = 0
     new_sessions: int = 0
-    tool_calls: int = 0
-    errors: int = 0
-    file_changes: int = 0
-    prompts: int = 0
-    responses: int = 0
-    subagents: int = 0
-    compactions: int = 0
     seconds: float = 0.0
     dry_run: bool = False
     problems: list[str] = field(default_factory=list)  # per file: what was skipped, and where
@@ -210,8 +203,7 @@ def _import_session(conn: sqlite3.Connection, project_dir: str, sid: str, group:
                                 compactions_read=counted, from_start=bool(main_read and main_read.start == 0))
         report.sessions += 1
         report.new_sessions += int(written.new_session)
-        for name in ("tool_calls", "errors", "file_changes", "prompts", "responses", "subagents", "compactions"):
-            setattr(report, name, getattr(report, name) + getattr(written, name))
+        report.add(written)
     conn.executemany(
         "INSERT INTO import_files (path, session_id, agent_id, size, mtime_ns, offset, head, lines, bad_lines,"
         " unknown_records, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET"

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from types import SimpleNamespace
 from typing import Any
 
 from hookledger.handlers import claims, metrics
 from hookledger.handlers.agents import DEFAULT_SUBAGENT_TYPE, FAILED_RESULTS, MAX_PROMPT, MAX_TASK, _task
 from hookledger.handlers.context import Context
 from hookledger.handlers.prompts import MAX_PROMPT_CHARS
+from hookledger.handlers.tool_errors import _thresholds as thresholds
 from hookledger.history.errors import Errors, event_for, is_interrupt, view
 from hookledger.history.session import AGENT_TOOLS, Agent, SessionFacts
 from hookledger.hotpath.audit import summarize
@@ -30,10 +32,9 @@ IMPORTED_COMPACTIONS = "import_compactions"  # session_metrics: boundaries the i
 
 
 @dataclass
-class Written:
-    """What one session's import added."""
+class Counts:
+    """What an import added: per session (Written) and in all (run.ImportReport)."""
 
-    new_session: bool = False
     tool_calls: int = 0
     errors: int = 0
     file_changes: int = 0
@@ -41,6 +42,20 @@ class Written:
     responses: int = 0
     subagents: int = 0
     compactions: int = 0
+
+    def add(self, other: Counts) -> None:
+        for name in COUNTED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+COUNTED = tuple(f.name for f in fields(Counts))
+
+
+@dataclass
+class Written(Counts):
+    """What one session's import added."""
+
+    new_session: bool = False
 
 
 def _ids(conn: sqlite3.Connection, sql: str, sid: str) -> set[str]:
@@ -62,8 +77,7 @@ def write_session(conn: sqlite3.Connection, facts: SessionFacts, *, project_dir:
     _session(conn, facts, project_dir, first, last, ended)
     events: list[tuple] = []
     claim_rows: list[tuple] = []
-    research, ask = _thresholds(config)
-    errors = Errors(conn, sid, project_dir, (research, ask))
+    errors = Errors(conn, sid, project_dir, thresholds(SimpleNamespace(config=config)))
     calls = sorted((c for c in facts.calls.values() if c.finished and c.tool_use_id not in hooked),
                    key=lambda c: (c.done_at or "", facts.order.index(c.tool_use_id) if len(facts.order) < 5000 else 0))
     for call in calls:
@@ -106,15 +120,6 @@ def write_session(conn: sqlite3.Connection, facts: SessionFacts, *, project_dir:
         errors.abandon(last)
     _summary(conn, facts, project_dir, now)
     return out
-
-
-def _thresholds(config: dict[str, Any]) -> tuple[int, int]:
-    from hookledger.hotpath.config import get
-
-    research, ask = get(config, "errors.research_after"), get(config, "errors.ask_user_after")
-    research = research if isinstance(research, int) and research > 0 else 3
-    ask = ask if isinstance(ask, int) and ask > 0 else 5
-    return research, max(ask, research)
 
 
 def _session(conn: sqlite3.Connection, facts: SessionFacts, project_dir: str, first: str, last: str,
