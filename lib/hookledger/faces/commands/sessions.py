@@ -45,7 +45,8 @@ def _for_table(row: dict[str, Any], tokens: dict[str, Any] | None, cost: float |
     errors = row["errors"] or 0
     end = row["end_reason"] or ("-" if row["status"] == "active" else "?")
     return {**row, "session": (row["session_id"] or "")[:8], "took": human_duration(row["duration_s"]),
-            "how": f"{row['source'] or '?'} > {end}", "tokens": _tokens(tokens),
+            "how": "imported" if row.get("origin") == "import" else f"{row['source'] or '?'} > {end}",
+            "tokens": _tokens(tokens),
             "cost": usd(cost) if cost is not None or not tokens else "unpriced",
             "errors_shown": f"{errors} ({row['open_errors']} open)" if row["open_errors"] else str(errors)}
 
