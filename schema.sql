@@ -4,7 +4,7 @@
 -- Starts from the original hooks' schema (seed 003), upgraded in place; PRAGMA user_version
 -- counts the migrations applied (recorded by name in _sqlite_migrations). Connections set: PRAGMA journal_mode = WAL; busy_timeout first.
 
-PRAGMA user_version = 13;
+PRAGMA user_version = 14;
 
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
@@ -22,7 +22,7 @@ spawn_time TEXT DEFAULT (datetime('now')),
 end_time TEXT,
 status TEXT DEFAULT 'running', -- running, completed, failed, aborted_stale
 files_changed TEXT -- JSON array of file paths
-, "last_event_at" TEXT, "unattributed" INTEGER NOT NULL DEFAULT 0, "tool_use_id" TEXT);
+, "last_event_at" TEXT, "unattributed" INTEGER NOT NULL DEFAULT 0, "tool_use_id" TEXT, origin TEXT);
 
 CREATE TABLE agent_spawns (
     tool_use_id TEXT PRIMARY KEY,  -- the Agent (or legacy Task) tool call
@@ -34,7 +34,7 @@ CREATE TABLE agent_spawns (
     requested_at TEXT,
     agent_id TEXT,                 -- the agent it launched, once known
     status TEXT DEFAULT 'requested' -- requested, async_launched, completed, failed
-);
+, origin TEXT);
 
 CREATE TABLE claim_conflicts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -60,7 +60,7 @@ session_id TEXT NOT NULL,
 timestamp TEXT DEFAULT (datetime('now')),
 snapshot_type TEXT, -- pre_compact, post_compact, session_end
 content TEXT -- JSON blob
-);
+, origin TEXT);
 
 CREATE TABLE error_log (
 id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -73,7 +73,7 @@ error_category TEXT, -- lint, type, test, build, runtime
 error_message TEXT,
 attempt_number INTEGER DEFAULT 1,
 resolution TEXT -- auto_fixed, escalated_research, escalated_user, abandoned
-, "signature" TEXT, "tool_name" TEXT, "command" TEXT, "tool_use_id" TEXT, "resolved_at" TEXT, "escalation" TEXT);
+, "signature" TEXT, "tool_name" TEXT, "command" TEXT, "tool_use_id" TEXT, "resolved_at" TEXT, "escalation" TEXT, origin TEXT);
 
 CREATE TABLE failed_paths (
 id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -93,7 +93,7 @@ agent_id TEXT,
 file_path TEXT NOT NULL,
 operation TEXT, -- Write, Edit
 timestamp TEXT DEFAULT (datetime('now'))
-, "tool_use_id" TEXT, "status" TEXT, "phase" TEXT, "released_at" TEXT);
+, "tool_use_id" TEXT, "status" TEXT, "phase" TEXT, "released_at" TEXT, origin TEXT);
 
 CREATE TABLE hook_events (
 id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -104,7 +104,7 @@ dispatcher TEXT, -- dispatcher name (same as event_type for command hooks)
 payload_summary TEXT, -- truncated payload for debugging
 exit_code INTEGER,
 duration_ms INTEGER
-, "event_uid" TEXT, "agent_id" TEXT, "tool_name" TEXT, "tool_use_id" TEXT, "outcome" TEXT, "error" TEXT, "replayed" INTEGER NOT NULL DEFAULT 0, "answer" TEXT);
+, "event_uid" TEXT, "agent_id" TEXT, "tool_name" TEXT, "tool_use_id" TEXT, "outcome" TEXT, "error" TEXT, "replayed" INTEGER NOT NULL DEFAULT 0, "answer" TEXT, origin TEXT);
 
 CREATE TABLE hook_latency_counts (
     event_type TEXT NOT NULL,
@@ -114,6 +114,20 @@ CREATE TABLE hook_latency_counts (
     last_at TEXT,                               -- the latest such run
     PRIMARY KEY (event_type, duration_ms)
 ) WITHOUT ROWID;
+
+CREATE TABLE import_files (
+    path TEXT PRIMARY KEY,             -- the transcript file as read (absolute)
+    session_id TEXT,
+    agent_id TEXT,                     -- main:<session_id> or the subagent of a sidechain file
+    size INTEGER NOT NULL DEFAULT 0,   -- file size at the last read
+    mtime_ns INTEGER NOT NULL DEFAULT 0,
+    offset INTEGER NOT NULL DEFAULT 0, -- bytes consumed (complete lines only)
+    head TEXT,                         -- hash of the first bytes: a replaced file is read again
+    lines INTEGER NOT NULL DEFAULT 0,  -- lines read over every import of the file
+    bad_lines INTEGER NOT NULL DEFAULT 0,       -- not JSON, not an object, cut short
+    unknown_records INTEGER NOT NULL DEFAULT 0, -- a record type the import does not know
+    imported_at TEXT
+);
 
 CREATE TABLE llm_verdicts (
 id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -183,7 +197,7 @@ CREATE TABLE sessions (
     transcript_path TEXT,
     last_event_at TEXT,
     status TEXT DEFAULT 'active' -- active, ended, abandoned
-, "claude_pid" INTEGER);
+, "claude_pid" INTEGER, origin TEXT, cwd TEXT, git_branch TEXT);
 
 CREATE TABLE sync_cursors (
     target TEXT NOT NULL,
@@ -203,7 +217,7 @@ CREATE TABLE tasks (
     agent_id TEXT,
     created_at TEXT DEFAULT (datetime('now')),
     updated_at TEXT,
-    completed_at TEXT, "status_reason" TEXT,
+    completed_at TEXT, "status_reason" TEXT, origin TEXT,
     PRIMARY KEY (session_id, task_id)
 );
 
@@ -222,7 +236,7 @@ CREATE TABLE transcript_usage (
     input_tokens INTEGER NOT NULL DEFAULT 0,
     output_tokens INTEGER NOT NULL DEFAULT 0,
     cache_creation_input_tokens INTEGER NOT NULL DEFAULT 0,
-    cache_read_input_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_read_input_tokens INTEGER NOT NULL DEFAULT 0, cache_creation_5m_tokens INTEGER NOT NULL DEFAULT 0, cache_creation_1h_tokens INTEGER NOT NULL DEFAULT 0, timestamp TEXT, agent_id TEXT, source TEXT NOT NULL DEFAULT 'hook',
     PRIMARY KEY (session_id, message_key)
 );
 
@@ -283,6 +297,8 @@ CREATE INDEX idx_hook_events_timestamp ON hook_events(timestamp);
 
 CREATE UNIQUE INDEX idx_hook_events_uid ON hook_events(event_uid);
 
+CREATE INDEX idx_import_files_session ON import_files(session_id);
+
 CREATE INDEX idx_metrics_session ON session_metrics(session_id);
 
 CREATE UNIQUE INDEX idx_metrics_summary ON session_metrics(session_id, key) WHERE event_type = 'summary';
@@ -300,6 +316,8 @@ CREATE INDEX idx_snapshots_session ON context_snapshots(session_id, snapshot_typ
 CREATE INDEX idx_snapshots_type ON context_snapshots(snapshot_type);
 
 CREATE INDEX idx_spawns_session_type ON agent_spawns(session_id, subagent_type, agent_id);
+
+CREATE INDEX idx_usage_timestamp ON transcript_usage(timestamp);
 
 CREATE INDEX idx_verdicts_session ON llm_verdicts(session_id);
 

@@ -81,6 +81,9 @@ def commands(project: Path, scratch: Path) -> list[list[str]]:
          '{"ok": false, "reason": "the blank-line test still fails; the parser needs to skip lines without ="}'],
         ["install", str(scratch / "other-project")],
         ["datasette-metadata", *p, "-o", str(scratch / "metadata.json")],
+        ["cost", *p], ["cost", "--by", "session", *p], ["cost", "--by", "agent", *p],
+        ["import", "--dry-run", *p, str(ROOT / "lib/hookledger/faces/demo_sessions/transcripts")],
+        ["import", *c, str(ROOT / "lib/hookledger/faces/demo_sessions/transcripts")],
         ["--help"], ["report", "--help"], ["watch", "--help"], ["timeline", "--help"], ["sync", "--help"],
         ["warehouse", "--help"], ["warehouse", "status", "--help"],
     ]

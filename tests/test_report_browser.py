@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -143,10 +144,14 @@ def check_against_ledger(project: Path, session: str, shown) -> None:
     for box, a in zip(boxes, answers):
         assert box.find("pre", cls="answer-text")[0].all_text() == said_to_the_model(a["answer"], a["exit_code"])
     assert shown.dom.by_id("answer-count").all_text() == f"({len(answers)})"
-    # tokens with cache tokens, from the transcript; cost not priced (yet)
+    # tokens with cache tokens, from the transcript; cost from the price table (tests/test_costs.py)
     usage = q("SELECT count(*) AS n, sum(cache_read_input_tokens) AS cr FROM transcript_usage WHERE session_id = ?")[0]
     facts = {f.attrs["data-fact"]: f.find("b")[0].all_text() for f in shown.dom.find("div", cls="fact")}
-    assert facts["cost"] == "not priced"
+    from hookledger.faces.inspect.pricing import session_cost, usd
+
+    conn = sqlite3.connect(str(project / ".claude-session.db"))
+    assert facts["cost"] == (usd(session_cost(conn, session)) or "not priced")
+    assert (facts["cost"] == "not priced") == (usage["n"] == 0)
     assert (facts["cache"] == "-") == (usage["n"] == 0)
 
 

@@ -432,13 +432,57 @@ def check_claude_code(db: str) -> list[Check]:
     return [Check("claude code", "ok", f"{detail}; end-to-end tested up to {NEWEST_PASSED}")]
 
 
+STRETCH_S = 300  # a transcript written this long after the last hook event: the hooks missed a stretch
+
+
+def check_transcripts(project: str, db: str) -> list[Check]:
+    """Claude Code's transcripts of this project that the ledger does not cover: sessions with
+    no record at all, and recorded sessions whose transcript goes on well past their last hook
+    event (hooks off, settings rewritten, a crash), unless `hookledger import` read them since."""
+    from hookledger.history import locate
+    from hookledger.hotpath.timeutil import parse_utc
+
+    folder = locate.project_folder(project)
+    mains = [f for f in locate.files_in(folder) if f.agent_id is None] if os.path.isdir(folder) else []
+    if not mains:
+        return [Check("transcripts", "ok", f"no Claude Code transcripts of this project in {folder}")]
+    heard: dict[str, str | None] = {}
+    imported: dict[str, tuple[int, int]] = {}
+    if os.path.exists(db):
+        try:
+            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+            heard = dict(conn.execute("SELECT session_id, coalesce(last_event_at, started_at) FROM sessions"))
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'import_files'").fetchone():
+                imported = {p: (s, m) for p, s, m in conn.execute("SELECT path, size, mtime_ns FROM import_files")}
+            conn.close()
+        except sqlite3.Error:
+            pass
+    missing, stretches = [], []
+    for f in mains:
+        if imported.get(f.path) == (f.size, f.mtime_ns):
+            continue
+        if f.session_id not in heard:
+            missing.append(f)
+        else:
+            last = parse_utc(heard[f.session_id])
+            if last is None or f.mtime_ns / 1e9 - last > STRETCH_S:
+                stretches.append(f)
+    if not missing and not stretches:
+        return [Check("transcripts", "ok", f"{len(mains)} transcript(s) in {folder}, all recorded or imported")]
+    return [Check("transcripts", "warn", f"{len(mains)} transcript(s) in {folder}: {len(missing)} session(s) the"
+                  f" ledger has no record of, {len(stretches)} recorded session(s) whose transcript goes on past"
+                  " their last hook event (hooks not firing for a stretch)",
+                  f"hookledger import --project {_q(project)}   (Claude Code deletes transcripts after"
+                  " cleanupPeriodDays, 30 by default)")]
+
+
 def run(project: str, db: str, *, sample: bool = True) -> list[Check]:
     """Every check, in the order a person would look."""
     checks = (check_hooks(project) + check_config(project) + check_ledger(project, db) + check_spool(db)
               + check_python(project))
     if sample:
         checks.append(sample_latency(project))
-    return checks + check_recorded_runs(db) + check_claude_code(db)
+    return checks + check_recorded_runs(db) + check_claude_code(db) + check_transcripts(project, db)
 
 
 def as_json(checks: list[Check]) -> dict[str, Any]:

@@ -22,14 +22,15 @@ from hookledger.hotpath.events import snake
 Handler = Callable[[Context], "Decision | None"]
 
 ROUTES: dict[str, tuple[str, ...]] = {
-    "SessionStart": ("sessions", "project_state", "agents", "tool_errors", "snapshots", "metrics", "retention"),
+    "SessionStart": ("sessions", "project_state", "agents", "tool_errors", "snapshots", "metrics", "retention",
+                     "autoimport"),
     "UserPromptSubmit": ("sessions", "prompts"),
     "PreToolUse": ("sessions", "agents", "claims"),
     "PostToolUse": ("sessions", "agents", "claims", "tasks", "tool_errors", "metrics"),
     "PostToolUseFailure": ("sessions", "agents", "claims", "tool_errors", "tasks"),
     "PostToolBatch": ("sessions", "agents"),
     "SubagentStart": ("sessions", "agents"),
-    "SubagentStop": ("sessions", "agents"),
+    "SubagentStop": ("sessions", "agents", "metrics"),
     "Stop": ("sessions", "metrics"),
     "PreCompact": ("sessions", "snapshots"),
     "PostCompact": ("sessions",),

@@ -52,8 +52,23 @@ def _known(conn, session_id: str, key: str) -> bool:
                         (session_id, key)).fetchone() is not None
 
 
-def _read_transcript(ctx: Context, session_id: str, path: str | None) -> None:
-    """Consume the transcript's new complete lines into transcript_usage (max per message)."""
+UPSERT_USAGE = (
+    "INSERT INTO transcript_usage (session_id, message_key, model, input_tokens, output_tokens,"
+    " cache_creation_input_tokens, cache_read_input_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens,"
+    " timestamp, agent_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT(session_id, message_key) DO UPDATE SET model = coalesce(excluded.model, model),"
+    " input_tokens = max(input_tokens, excluded.input_tokens),"
+    " output_tokens = max(output_tokens, excluded.output_tokens),"
+    " cache_creation_input_tokens = max(cache_creation_input_tokens, excluded.cache_creation_input_tokens),"
+    " cache_read_input_tokens = max(cache_read_input_tokens, excluded.cache_read_input_tokens),"
+    " cache_creation_5m_tokens = max(cache_creation_5m_tokens, excluded.cache_creation_5m_tokens),"
+    " cache_creation_1h_tokens = max(cache_creation_1h_tokens, excluded.cache_creation_1h_tokens),"
+    " timestamp = coalesce(timestamp, excluded.timestamp), agent_id = coalesce(agent_id, excluded.agent_id)")
+
+
+def _read_transcript(ctx: Context, session_id: str, path: str | None, agent_id: str | None = None) -> None:
+    """Consume the transcript's new complete lines into transcript_usage (max per message).
+    `agent_id`: whose transcript it is (a subagent's, at SubagentStop; else the main thread)."""
     from hookledger.knowledge.transcript import read_usage
 
     if not path:
@@ -63,21 +78,15 @@ def _read_transcript(ctx: Context, session_id: str, path: str | None) -> None:
     chunk = read_usage(path, row[0] if row else 0, READ_BUDGET.get(ctx.event.name, 16 << 20))
     if chunk is None:
         return  # not written yet, or gone: the next read catches up
-    for key, (inp, out, cc, cr) in chunk.usage.items():
-        ctx.conn.execute(
-            "INSERT INTO transcript_usage (session_id, message_key, model, input_tokens, output_tokens,"
-            " cache_creation_input_tokens, cache_read_input_tokens) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(session_id, message_key) DO UPDATE SET model = coalesce(excluded.model, model),"
-            " input_tokens = max(input_tokens, excluded.input_tokens),"
-            " output_tokens = max(output_tokens, excluded.output_tokens),"
-            " cache_creation_input_tokens = max(cache_creation_input_tokens, excluded.cache_creation_input_tokens),"
-            " cache_read_input_tokens = max(cache_read_input_tokens, excluded.cache_read_input_tokens)",
-            (session_id, key, chunk.models.get(key), inp, out, cc, cr))
+    agent = agent_id or f"main:{session_id}"
+    for key, (inp, out, cc, cr, c5, c1) in chunk.usage.items():
+        ctx.conn.execute(UPSERT_USAGE, (session_id, key, chunk.models.get(key), inp, out, cc, cr, c5, c1,
+                                        chunk.times.get(key), agent, "hook"))
     if chunk.version:
         from hookledger.knowledge.claude_code import METRIC
 
         put(ctx, session_id, METRIC, chunk.version)
-    if chunk.boundaries or not chunk.start:  # compact_boundary lines: compactions even without any hook
+    if agent_id is None and (chunk.boundaries or not chunk.start):  # compactions even without any hook
         seen = 0 if not chunk.start else read_all(ctx.conn, session_id).get(BOUNDARIES, 0)
         put(ctx, session_id, BOUNDARIES, (seen if isinstance(seen, int) else 0) + chunk.boundaries)
     ctx.conn.execute(
@@ -160,6 +169,14 @@ def stop(ctx: Context) -> None:
 
 def session_end(ctx: Context) -> None:
     refresh(ctx)
+
+
+def subagent_stop(ctx: Context) -> None:
+    """A subagent's tokens, from its own transcript (the main transcript does not hold them)."""
+    agent_id = ctx.event.agent_id
+    path = ctx.event.text("agent_transcript_path")
+    if agent_id and path and ctx.event.data.get("agent_type") != "":
+        _read_transcript(ctx, ctx.session_id, path, agent_id)
 
 
 def session_start(ctx: Context) -> None:

@@ -43,6 +43,10 @@ DEFAULTS: dict[str, Any] = {
     # sync.<target>: options of `hookledger sync --to <target>` (e.g. flightdeck's project_id,
     # postgres' person/host/project), read by that target's own code
     "sync": {"auto": [], "massu": {}, "flightdeck": {}, "codewalkers": {}, "teamx": {}, "postgres": {}},
+    # prices: model id (or glob) -> rates per million tokens, over knowledge/prices.json
+    "prices": {},
+    # import.auto: SessionStart imports the previous session's transcript, detached
+    "import": {"auto": False},
 }
 
 MAX_FILE_BYTES = 1 << 20  # a settings file larger than this is not a settings file
@@ -185,6 +189,8 @@ SETTINGS: dict[str, Rule] = {
     "retention.every_hours": Number(0, 24 * 365),
     "sync.auto": Objects(10, {"to": SYNC_TARGETS, "target_db": None}),
     **{f"sync.{target}": Mapping() for target in SYNC_TARGETS},
+    "prices": Mapping(),
+    "import.auto": Bool(),
 }
 
 

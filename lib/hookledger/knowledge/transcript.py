@@ -14,26 +14,54 @@ import json
 import os
 
 USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+# cache_creation's split of the writes by lifetime (priced differently), after USAGE_FIELDS
+SPLIT_FIELDS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
 
 
 class Chunk:
-    """What one read found: usage per message key, compaction boundaries, the Claude Code
+    """What one read found: usage per message key (the four counters then the 5m/1h split of
+    cache writes), its model and first timestamp, compaction boundaries, the Claude Code
     version of the last assistant record, where the read started (0 after a restart) and the
     new offset."""
 
-    __slots__ = ("start", "offset", "usage", "models", "boundaries", "version")
+    __slots__ = ("start", "offset", "usage", "models", "times", "boundaries", "version")
 
     def __init__(self, start: int, offset: int) -> None:
         self.start = start
         self.offset = offset
-        self.usage: dict[str, tuple[int, int, int, int]] = {}
+        self.usage: dict[str, tuple[int, int, int, int, int, int]] = {}
         self.models: dict[str, str] = {}
+        self.times: dict[str, str] = {}
         self.boundaries = 0
         self.version: str | None = None
 
 
 def _count(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def usage_key(record: dict, message: dict) -> str | None:
+    """The key of one API response: message.id + ':' + requestId (message.id alone without one)."""
+    message_id = message.get("id")
+    if not isinstance(message_id, str) or not message_id:
+        return None
+    request = record.get("requestId")
+    return f"{message_id}:{request}" if isinstance(request, str) and request else message_id
+
+
+def usage_counts(usage: dict) -> tuple[int, int, int, int, int, int]:
+    """input, output, cache write, cache read, then 5-minute and 1-hour cache writes."""
+    split = usage.get("cache_creation")
+    split = split if isinstance(split, dict) else {}
+    return tuple(_count(usage.get(f)) for f in USAGE_FIELDS) + tuple(  # type: ignore[return-value]
+        _count(split.get(f)) for f in SPLIT_FIELDS)
+
+
+def db_time(stamp: object) -> str | None:
+    """A transcript's ISO timestamp ('2026-11-22T20:37:38.091Z') as the ledger writes times."""
+    if not isinstance(stamp, str) or len(stamp) < 19 or stamp[10] != "T":
+        return None
+    return stamp[:10] + " " + stamp[11:23].rstrip("Z")
 
 
 def _take(chunk: Chunk, line: bytes) -> None:
@@ -53,13 +81,15 @@ def _take(chunk: Chunk, line: bytes) -> None:
     if record.get("type") != "assistant" or not isinstance(message, dict):
         return
     usage = message.get("usage")
-    message_id = message.get("id")
-    if not isinstance(usage, dict) or not isinstance(message_id, str) or not message_id:
+    key = usage_key(record, message)
+    if not isinstance(usage, dict) or key is None:
         return
-    request = record.get("requestId")
-    key = f"{message_id}:{request}" if isinstance(request, str) and request else message_id
-    values = tuple(_count(usage.get(f)) for f in USAGE_FIELDS)
+    values = usage_counts(usage)
     old = chunk.usage.get(key)
+    if old is None:
+        stamp = db_time(record.get("timestamp"))
+        if stamp:
+            chunk.times[key] = stamp
     chunk.usage[key] = values if old is None else tuple(max(a, b) for a, b in zip(old, values))  # type: ignore[assignment]
     model = message.get("model")
     if isinstance(model, str) and model and not model.startswith("<"):

@@ -45,7 +45,9 @@ def _for_table(row: dict[str, Any], tokens: dict[str, Any] | None, cost: float |
     errors = row["errors"] or 0
     end = row["end_reason"] or ("-" if row["status"] == "active" else "?")
     return {**row, "session": (row["session_id"] or "")[:8], "took": human_duration(row["duration_s"]),
-            "how": f"{row['source'] or '?'} > {end}", "tokens": _tokens(tokens), "cost": usd(cost),
+            "how": "imported" if row.get("origin") == "import" else f"{row['source'] or '?'} > {end}",
+            "tokens": _tokens(tokens),
+            "cost": usd(cost) if cost is not None or not tokens else "unpriced",
             "errors_shown": f"{errors} ({row['open_errors']} open)" if row["open_errors"] else str(errors)}
 
 
@@ -58,17 +60,18 @@ def command(project: str | None, db_path: str | None, limit: int, as_json: bool)
     subagents, files changed, errors (open ones), compactions, hook events, how it started and
     ended, tokens (input/output, cache in brackets), cost and model. Ids are shortened in the
     table; any unique prefix works for --session elsewhere. Times are local; --json gives UTC."""
-    from hookledger.faces.inspect.pricing import session_cost
+    from hookledger.faces.inspect.pricing import as_float, costs as session_costs
     from hookledger.faces.inspect.queries import sessions, tokens_by_session
 
     _, db = resolve_upward(project, db_path)
     conn = connect_ledger(db)
     found = sessions(conn, limit or None)
     tokens = tokens_by_session(conn, [r["session_id"] for r in found])
-    costs = {r["session_id"]: session_cost(conn, r["session_id"]) for r in found}
+    priced = session_costs(conn, [r["session_id"] for r in found])
+    costs = {sid: as_float(cost) for sid, cost in priced.items()}
     if as_json:
-        echo_rows([{**r, "tokens": tokens.get(r["session_id"]), "cost_usd": costs[r["session_id"]]} for r in found],
-                  True, "")
+        echo_rows([{**r, "tokens": tokens.get(r["session_id"]), "cost_usd": costs[r["session_id"]],
+                    "unpriced_models": sorted(priced[r["session_id"]].unpriced)} for r in found], True, "")
         return
     echo_rows([_for_table(r, tokens.get(r["session_id"]), costs[r["session_id"]]) for r in found], False,
               "no sessions recorded", COLS)

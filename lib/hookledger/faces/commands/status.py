@@ -36,7 +36,8 @@ def _lines(found: dict[str, Any]) -> list[tuple[str, Any]]:
         ("spool backlog", found["spool_backlog"]),
         ("spool quarantined", found["spool_quarantined"] or 0),
         ("tokens", spent),
-        ("cost", usd(found.get("cost_usd")) or "not priced"),
+        ("cost", usd(found.get("cost_usd")) or ("unpriced: " + ", ".join(found.get("unpriced_models") or [])
+                                                 if found.get("unpriced_models") else "-")),
     ]
 
 
@@ -66,7 +67,11 @@ def command(project: str | None, db_path: str | None, replay_spool: bool, as_jso
         say(f"replayed {done} spooled event(s)"
             + (f"; {set_aside} unreplayable file(s) quarantined (see hookledger doctor)" if set_aside > 0 else ""),
             stderr=True)
-    found = {**status(conn, db), "tokens": total_tokens(conn), "cost_usd": None}
+    from hookledger.faces.inspect.pricing import as_float, total_cost
+
+    spent = total_cost(conn)
+    found = {**status(conn, db), "tokens": total_tokens(conn), "cost_usd": as_float(spent),
+             "unpriced_models": sorted(spent.unpriced)}
     if as_json:
         echo_json(found)
         return

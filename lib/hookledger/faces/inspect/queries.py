@@ -89,10 +89,12 @@ def event_count(conn: sqlite3.Connection) -> int:
 
 
 def sessions(conn: sqlite3.Connection, limit: int | None = None) -> list[dict[str, Any]]:
-    """Sessions, newest first, with their counts (v_sessions)."""
-    return fetch(conn, "SELECT session_id, status, started_at, ended_at, duration_s, end_reason, source, model,"
-                 " events, tool_calls, subagents, files_changed, errors, open_errors, compactions FROM v_sessions"
-                 " ORDER BY started_at DESC LIMIT ?", (-1 if limit is None else limit,))
+    """Sessions, newest first, with their counts (v_sessions) and `origin` ('import': recorded
+    from its transcript by `hookledger import`, not by the hooks)."""
+    return fetch(conn, "SELECT v.session_id, v.status, v.started_at, v.ended_at, v.duration_s, v.end_reason, v.source,"
+                 " v.model, v.events, v.tool_calls, v.subagents, v.files_changed, v.errors, v.open_errors,"
+                 " v.compactions, s.origin FROM v_sessions v JOIN sessions s ON s.session_id = v.session_id"
+                 " ORDER BY v.started_at DESC LIMIT ?", (-1 if limit is None else limit,))
 
 
 def timeline(conn: sqlite3.Connection, session_id: str, kinds: list[str] | None = None) -> list[dict[str, Any]]:
@@ -164,7 +166,8 @@ def session_metrics(conn: sqlite3.Connection, session_id: str) -> dict[str, Any]
         conn, "SELECT key, value FROM session_metrics WHERE session_id = ? AND event_type = 'summary'", (session_id,))}
 
 
-TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+                 "cache_creation_5m_tokens", "cache_creation_1h_tokens")
 
 
 def tokens_by_session(conn: sqlite3.Connection, session_ids: list[str]) -> dict[str, dict[str, int]]:

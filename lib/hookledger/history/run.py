@@ -1,0 +1,218 @@
+"""One import: the files of each session read from their cursors, parsed, written, reported.
+
+Per file, `import_files` keeps the size, mtime and byte offset consumed (complete lines only)
+and a hash of the first bytes: an unchanged file is not opened, an appended one is read from its
+offset, a replaced or shorter one from the start (everything is keyed, so reading again adds
+nothing). A line that is not JSON, not an object or cut short is skipped and counted; a record
+type the import does not know is counted; neither stops the import. A tool call still waiting
+for its result leaves its file's cursor before it, so the next import pairs them.
+
+Sessions are written in short transactions of a few MB of transcript each (hooks running
+meanwhile wait well within their busy timeout); `dry_run` rolls every one back.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+
+from hookledger.history.locate import TranscriptFile, grouped
+from hookledger.history.reader import Lines, head_hash, skippable
+from hookledger.history.session import SessionFacts
+from hookledger.history.writer import Counts, write_session
+from hookledger.hotpath.timeutil import seconds_before, utc_now
+from hookledger.knowledge.progress import begin
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hookledger.knowledge.progress import Starter
+
+
+BATCH_BYTES = 8 << 20  # transcript bytes per transaction
+
+
+@dataclass
+class ImportReport(Counts):
+    """What an import read (and, as Counts, recorded)."""
+
+    files: int = 0
+    files_read: int = 0
+    files_unchanged: int = 0
+    bytes_read: int = 0
+    lines: int = 0
+    bad_lines: int = 0
+    unknown_records: int = 0
+    incomplete_tails: int = 0
+    sessions: int = 0
+    new_sessions: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+    problems: list[str] = field(default_factory=list)  # per file: what was skipped, and where
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Read:
+    file: TranscriptFile
+    start: int
+    end: int
+    head: str | None
+    lines: int = 0
+    bad: int = 0
+    unknown: int = 0
+
+
+def _cursor(conn: sqlite3.Connection, f: TranscriptFile) -> tuple[int, int, int, str | None] | None:
+    return conn.execute("SELECT size, mtime_ns, offset, head FROM import_files WHERE path = ?", (f.path,)).fetchone()
+
+
+def _read(f: TranscriptFile, start: int, facts: SessionFacts, report: ImportReport, done: Any) -> _Read:
+    """Parse the file's complete lines from `start` into `facts`."""
+    lines = Lines(f.path, start)
+    got = _Read(f, start, start, None)
+    before_unknown = facts.unknown
+    last_at = start
+    try:
+        for at, line in lines:
+            got.lines += 1
+            if got.lines % 4096 == 0:
+                done(at - last_at)
+                last_at = at
+            if skippable(line):
+                continue
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                got.bad += 1
+                continue
+            if not isinstance(record, dict):
+                got.bad += 1
+                continue
+            facts.take(record, f.path, at, f.agent_id)
+    except OSError as exc:
+        report.problems.append(f"{f.path}: cannot be read ({exc.strerror or exc})")
+    got.end = lines.end
+    if lines.tail.strip():
+        try:  # a last record without its newline: complete if it parses
+            record = orjson.loads(lines.tail)
+        except orjson.JSONDecodeError:
+            record = None
+            report.incomplete_tails += 1
+            report.problems.append(f"{f.path}: last line incomplete ({len(lines.tail)} bytes), left for the next import")
+        if isinstance(record, dict):
+            got.lines += 1
+            facts.take(record, f.path, lines.end, f.agent_id)
+            got.end = lines.end + len(lines.tail)
+    got.unknown = facts.unknown - before_unknown
+    report.bytes_read += lines.read_bytes
+    done(max(0, got.end - last_at))
+    if got.bad or got.unknown:
+        report.problems.append(f"{f.path}: {got.bad} bad line(s), {got.unknown} record(s) of an unknown type skipped")
+    return got
+
+
+def import_transcripts(conn: sqlite3.Connection, project_dir: str, files: list[TranscriptFile], *,
+                       config: dict[str, Any], since: str | None = None, dry_run: bool = False,
+                       progress: "Starter | None" = None, now: str | None = None) -> ImportReport:
+    """Import `files` (grouped by session) into the ledger on `conn` (a LedgerConnection)."""
+    from hookledger.hotpath.config import get
+
+    started = time.monotonic()
+    now = now or utc_now()
+    report = ImportReport(dry_run=dry_run)
+    if since:
+        floor = time.mktime(time.strptime(since[:10], "%Y-%m-%d")) * 1e9
+        files = [f for f in files if f.mtime_ns >= floor]
+    stale = get(config, "agents.stale_seconds")
+    over_before = seconds_before(now, stale if isinstance(stale, (int, float)) else 1800)
+    sessions = grouped(files)
+    report.files = sum(len(v) for v in sessions.values())
+    bar = begin(progress, "importing transcripts", sum(f.size for v in sessions.values() for f in v) >> 10)
+    carry = [0]
+
+    def done(n: int) -> None:
+        carry[0] += n
+        if carry[0] >= 1024:
+            bar(carry[0] >> 10)
+            carry[0] &= 1023
+
+    batch_bytes = 0
+    try:
+        for sid, group in sessions.items():
+            if not conn.in_transaction:
+                conn.execute("BEGIN IMMEDIATE")
+            _import_session(conn, project_dir, sid, group, config, now, over_before, report, done)
+            batch_bytes += sum(f.size for f in group) + 64_000  # a session's fixed cost counts too
+            if batch_bytes >= BATCH_BYTES:
+                conn.execute("ROLLBACK" if dry_run else "COMMIT")
+                batch_bytes = 0
+        if conn.in_transaction:
+            conn.execute("ROLLBACK" if dry_run else "COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        bar.close()
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def _import_session(conn: sqlite3.Connection, project_dir: str, sid: str, group: list[TranscriptFile],
+                    config: dict[str, Any], now: str, over_before: str, report: ImportReport, done: Any) -> None:
+    """Read the session's changed files and write what they add (in the caller's transaction)."""
+    facts = SessionFacts(sid)
+    reads: list[_Read] = []
+    for f in group:
+        cursor = _cursor(conn, f)
+        if cursor and cursor[0] == f.size and cursor[1] == f.mtime_ns:
+            report.files_unchanged += 1
+            done(f.size)
+            continue
+        head = head_hash(f.path)
+        start = cursor[2] if cursor and cursor[2] <= f.size and cursor[3] == head else 0
+        if f.agent_id is None:
+            facts.main_path = f.path
+        got = _read(f, start, facts, report, done)
+        got.head = head
+        reads.append(got)
+        report.files_read += 1
+    if not reads:
+        return
+    # Over when nothing happened for agents.stale_seconds: neither in the transcript nor in the ledger.
+    heard = conn.execute("SELECT last_event_at FROM sessions WHERE session_id = ?", (sid,)).fetchone()
+    last = max(facts.last_at or "", (heard[0] or "") if heard else "")
+    ended = bool(last) and last < over_before
+    resume = facts.resume_point()  # cheap: an unchanged file is not read again at all
+    for got in reads:
+        got.end = min(got.end, resume.get(got.file.path, got.end))
+        report.lines += got.lines
+        report.bad_lines += got.bad
+        report.unknown_records += got.unknown
+    main_read = next((r for r in reads if r.file.agent_id is None), None)
+    counted = sum(1 for path, at, _, _ in facts.compactions
+                  if main_read and path == main_read.file.path and at < main_read.end)
+    if facts.records:
+        written = write_session(conn, facts, project_dir=project_dir, config=config, now=now, ended=ended,
+                                compactions_read=counted, from_start=bool(main_read and main_read.start == 0))
+        report.sessions += 1
+        report.new_sessions += int(written.new_session)
+        report.add(written)
+    conn.executemany(
+        "INSERT INTO import_files (path, session_id, agent_id, size, mtime_ns, offset, head, lines, bad_lines,"
+        " unknown_records, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET"
+        " session_id = excluded.session_id, agent_id = excluded.agent_id, size = excluded.size,"
+        " mtime_ns = excluded.mtime_ns, offset = excluded.offset, head = excluded.head,"
+        " lines = CASE WHEN excluded.offset < import_files.offset THEN excluded.lines"
+        " ELSE import_files.lines + excluded.lines END,"
+        " bad_lines = import_files.bad_lines + excluded.bad_lines,"
+        " unknown_records = import_files.unknown_records + excluded.unknown_records,"
+        " imported_at = excluded.imported_at",
+        [(r.file.path, sid, r.file.agent_id or f"main:{sid}", r.file.size,
+          r.file.mtime_ns, r.end, r.head, r.lines, r.bad, r.unknown, now) for r in reads])
