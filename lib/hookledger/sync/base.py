@@ -15,6 +15,7 @@ Cold path (sqlite-utils is fine here). The rules every adapter gets for free:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -26,10 +27,11 @@ from typing import Any
 
 import sqlite_utils
 
-from hookledger.hotpath.redact import redact, scrub
+from hookledger.hotpath.redact import mark_redacted, redact, scrub
 from hookledger.store.conn import LedgerConnection
 from hookledger.store.ddl import execute_statements
 from hookledger.store.safe_files import create_private, make_private_dir
+from hookledger.sync.keys import ensure_index
 from hookledger.sync.report import SyncReport
 from hookledger.sync.source import Ledger
 from hookledger.hotpath.timeutil import parse_utc
@@ -45,14 +47,17 @@ class TargetLocked(Exception):
 # ---------------------------------------------------------------- conversions
 
 
+@functools.lru_cache(maxsize=65536)
 def seconds(ts: str | None) -> float | None:
-    """Seconds since the epoch for one of our UTC text timestamps (None if missing/bad)."""
+    """Seconds since the epoch for one of our UTC text timestamps (None if missing/bad).
+
+    Memoised: a row's time is converted for each of the target rows it becomes."""
     return parse_utc(ts)
 
 
 def iso_z(ts: str | None) -> str | None:
     """'YYYY-MM-DDTHH:MM:SS.mmmZ' (JavaScript's toISOString) for our UTC text timestamp."""
-    secs = parse_utc(ts)
+    secs = seconds(ts)
     return None if secs is None else iso_z_at(secs)
 
 
@@ -62,12 +67,12 @@ def iso_z_at(secs: float) -> str:
 
 
 def unix_ms(ts: str | None) -> int | None:
-    secs = parse_utc(ts)
+    secs = seconds(ts)
     return None if secs is None else int(round(secs * 1000))
 
 
 def unix_s(ts: str | None) -> int | None:
-    secs = parse_utc(ts)
+    secs = seconds(ts)
     return None if secs is None else int(secs)
 
 
@@ -78,23 +83,25 @@ def clean(text: Any, limit: int | None = None) -> str | None:
     out = redact(str(text))
     if limit is not None and len(out) > limit:
         out = out[: limit - 15] + "...(truncated)"
-    return out
+    return mark_redacted(out)  # the target connection's choke point need not scan it again
 
 
 def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def clean_json(value: Any, limit: int | None = None) -> str:
-    """Redacted JSON text; over `limit` characters it becomes a still-valid JSON preview."""
+def clean_json(value: Any, limit: int | None = None, *, end: str = "") -> str:
+    """Redacted JSON text (followed by `end`); over `limit` characters it becomes a still-valid
+    JSON preview. Built from redacted parts, it is marked so: the target connection's choke
+    point does not scan it a second time."""
     text = to_json(scrub(value))
     if limit is None or len(text) <= limit:
-        return text
+        return mark_redacted(text + end)
     keep = limit - 100
     while True:  # escaping can grow the preview: shorten it until the whole fits
         out = to_json({"truncated": True, "chars": len(text), "preview": text[:max(keep, 0)]})
         if len(out) <= limit or keep <= 0:
-            return out
+            return mark_redacted(out + end)
         keep -= len(out) - limit
 
 
@@ -125,6 +132,12 @@ class Target:
         self.conn = conn
         self.db = sqlite_utils.Database(conn, execute_plugins=False)
         self._columns: dict[str, dict[str, Any]] = {}
+        self._fill: dict[str, list[tuple[str, Any]]] = {}
+        # Per run, what committed transactions established: (table, key columns) whose lookup
+        # is indexed, and natural keys known to be present (a parent row ensured for each of
+        # its children is then looked up once, not once per child).
+        self.indexed: set[tuple[str, tuple[str, ...]]] = set()
+        self.present: set[tuple[str, tuple[tuple[str, Any], ...]]] = set()
 
     @classmethod
     def open(cls, path: str) -> Target:
@@ -163,6 +176,13 @@ class Target:
     def has_table(self, table: str) -> bool:
         return self.db[table].exists()
 
+    def fill(self, table: str) -> list[tuple[str, Any]]:
+        """(column, neutral value) for the NOT NULL columns without default of `table` (cached)."""
+        if table not in self._fill:
+            self._fill[table] = [(name, _fallback(col)) for name, col in self.columns(table).items()
+                                 if col.notnull and col.default_value is None and not col.is_pk]
+        return self._fill[table]
+
     def columns(self, table: str) -> dict[str, Any]:
         """name -> sqlite_utils Column for `table` (cached; {} when the table is missing)."""
         if table not in self._columns:
@@ -189,6 +209,7 @@ class Target:
 
         self.transaction(create)
         self._columns.clear()
+        self._fill.clear()
         report.created_tables.extend(created)
 
     # -- transactions
@@ -204,6 +225,8 @@ class Target:
                 self.conn.execute("BEGIN IMMEDIATE")
                 work(writer)
                 self.conn.execute("COMMIT")
+                self.indexed |= writer.indexed
+                self.present |= writer.present
                 return writer.counts
             except sqlite3.OperationalError as exc:
                 if self.conn.in_transaction:
@@ -239,6 +262,9 @@ class Writer:
         self.target = target
         self.conn = target.conn
         self.counts: dict[str, dict[str, int]] = {"inserted": {}, "updated": {}, "skipped": {}}
+        # what this transaction established; the target keeps it only once committed
+        self.indexed: set[tuple[str, tuple[str, ...]]] = set()
+        self.present: set[tuple[str, tuple[tuple[str, Any], ...]]] = set()
 
     def count(self, kind: str, table: str, n: int = 1) -> None:
         self.counts[kind][table] = self.counts[kind].get(table, 0) + n
@@ -247,9 +273,9 @@ class Writer:
         """`row` reduced to the target's columns, NOT NULL gaps filled with neutral values."""
         cols = self.target.columns(table)
         out = {k: v for k, v in row.items() if k in cols}
-        for name, col in cols.items():
-            if out.get(name) is None and col.notnull and col.default_value is None and not col.is_pk:
-                out[name] = _fallback(col)
+        for name, neutral in self.target.fill(table):
+            if out.get(name) is None:
+                out[name] = neutral
         return out
 
     def find(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
@@ -259,12 +285,36 @@ class Writer:
         key = {k: v for k, v in key.items() if k in cols}
         if not key:
             raise ValueError(f"no key column of {sorted(wanted)} exists in {table}")
+        self._ensure_index(table, tuple(key))
         where = " AND ".join(f"[{k}] IS ?" for k in key)
         cur = self.conn.execute(f"SELECT * FROM [{table}] WHERE {where} LIMIT 1", list(key.values()))
         found = cur.fetchone()
         if found is None:
             return None
         return dict(zip([d[0] for d in cur.description], found))
+
+    def _ensure_index(self, table: str, names: tuple[str, ...]) -> None:
+        """The lookup of `names` in `table` is a B-tree search from here on (sync.keys)."""
+        if (table, names) in self.target.indexed or (table, names) in self.indexed:
+            return
+        ensure_index(self.conn, table, names)
+        self.indexed.add((table, names))
+
+    def _known(self, table: str, key: dict[str, Any]) -> tuple[str, tuple[tuple[str, Any], ...]] | None:
+        """`key` as a member of the present sets (None when a value is not hashable)."""
+        try:
+            ident = (table, tuple(key.items()))
+            hash(ident)
+        except TypeError:
+            return None
+        return ident
+
+    def known(self, table: str, key: dict[str, Any]) -> bool:
+        """True when a row with this natural key was found or written earlier in this run (in a
+        committed transaction or this one): an adapter ensuring a parent row before each child
+        can then skip building it again."""
+        ident = self._known(table, key)
+        return ident is not None and (ident in self.present or ident in self.target.present)
 
     def _insert(self, table: str, row: dict[str, Any]) -> None:
         names = ", ".join(f"[{k}]" for k in row)
@@ -280,10 +330,18 @@ class Writer:
     def insert(self, table: str, row: dict[str, Any], key: Sequence[str]) -> bool:
         """Insert unless a row with the same natural key exists (append-only safe)."""
         fitted = self.fit(table, row)
-        if self.find(table, self._key(fitted, key)) is not None:
-            return False
-        self._insert(table, fitted)
-        return True
+        keyed = self._key(fitted, key)
+        if self.known(table, keyed):
+            return False  # found or written earlier in this run
+        known = self._known(table, keyed)
+        if self.find(table, keyed) is None:
+            self._insert(table, fitted)
+            inserted = True
+        else:
+            inserted = False
+        if known is not None:
+            self.present.add(known)
+        return inserted
 
     def upsert(self, table: str, row: dict[str, Any], key: Sequence[str], mutable: Sequence[str]) -> str:
         """Insert, or update the `mutable` columns of a row hookledger wrote earlier.
@@ -297,6 +355,9 @@ class Writer:
         existing = self.find(table, keyed)
         if existing is None:
             self._insert(table, fitted)
+            known = self._known(table, keyed)
+            if known is not None:
+                self.present.add(known)
             return "inserted"
         fixed = {k: v for k, v in fitted.items() if k not in mutable and k not in key and k in row}
         if any(existing.get(k) != v for k, v in fixed.items()):
