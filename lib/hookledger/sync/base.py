@@ -37,11 +37,13 @@ from hookledger.sync.source import Ledger
 from hookledger.hotpath.timeutil import parse_utc
 
 BATCH_SIZE = 200  # rows per transaction: short write locks on targets without busy_timeout
-RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # seconds; ~6 s before giving up
+WAIT_S = 30.0  # how long a locked target is waited for (`hookledger sync --wait`)
+FIRST_DELAY_S, MAX_DELAY_S = 0.05, 2.0  # backoff between attempts: doubling, capped
+NOTE_EVERY_S = 2.0  # how often the wait is told on stderr
 
 
 class TargetLocked(Exception):
-    """The target stayed locked through every retry."""
+    """The target stayed locked for the whole wait."""
 
 
 # ---------------------------------------------------------------- conversions
@@ -126,10 +128,14 @@ def _is_locked(exc: sqlite3.OperationalError) -> bool:
 class Target:
     """A target database: sqlite-utils for schema probing, raw sqlite3 for transactions."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: str = "", *, wait: float = WAIT_S,
+                 notify: Callable[[str], Any] | None = None) -> None:
         conn.isolation_level = None  # we issue BEGIN IMMEDIATE / COMMIT ourselves
         conn.execute("PRAGMA foreign_keys = ON")
         self.conn = conn
+        self.path = path
+        self.wait = max(0.0, wait)  # seconds a locked target is waited for
+        self.notify = notify  # told, now and then, that we are waiting (the CLI writes it to stderr)
         self.db = sqlite_utils.Database(conn, execute_plugins=False)
         self._columns: dict[str, dict[str, Any]] = {}
         self._fill: dict[str, list[tuple[str, Any]]] = {}
@@ -140,7 +146,7 @@ class Target:
         self.present: set[tuple[str, tuple[tuple[str, Any], ...]]] = set()
 
     @classmethod
-    def open(cls, path: str) -> Target:
+    def open(cls, path: str, **options: Any) -> Target:
         """The target at `path`; a new one is created 0600 (its folder 0700) whatever the
         umask, since it receives session content. Every string written to it passes the
         redaction choke point (LedgerConnection), whatever the adapter did."""
@@ -154,7 +160,7 @@ class Target:
         conn = sqlite3.connect(path, timeout=0, isolation_level=None, factory=LedgerConnection)
         if new:
             conn.execute("PRAGMA journal_mode = WAL")  # all four systems run their DB in WAL
-        return cls(conn)
+        return cls(conn, path, **options)
 
     @classmethod
     def scratch_copy(cls, path: str) -> Target:
@@ -217,9 +223,14 @@ class Target:
     def transaction(self, work: Callable[[Writer], None]) -> dict[str, dict[str, int]]:
         """Run `work` in one BEGIN IMMEDIATE transaction, retried from scratch while locked.
 
-        Returns the writer's counts, only for the attempt that committed.
+        A locked target is waited for up to `self.wait` seconds, with backoff and a note
+        every few seconds; then TargetLocked names the lock's holder when the system records
+        one. A failed attempt is rolled back whole. Returns the writer's counts, only for the
+        attempt that committed.
         """
-        for attempt, delay in enumerate((*RETRY_DELAYS, None)):
+        started: float | None = None
+        delay, noted = FIRST_DELAY_S, 0.0
+        while True:
             writer = Writer(self)
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
@@ -233,14 +244,29 @@ class Target:
                     self.conn.execute("ROLLBACK")
                 if not _is_locked(exc):
                     raise
-                if delay is None:
-                    raise TargetLocked(f"target still locked after {attempt} retries") from exc
-                time.sleep(delay)
+                now = time.monotonic()
+                started = now if started is None else started
+                waited = now - started
+                if waited >= self.wait:
+                    raise TargetLocked(self._locked_message(waited)) from exc
+                if self.notify is not None and waited - noted >= NOTE_EVERY_S:
+                    noted = waited
+                    self.notify(f"{self.path or 'the target'} is locked ({self._holder()}); waited"
+                                f" {waited:.0f} s of {self.wait:g} s")
+                time.sleep(min(delay, self.wait - waited))
+                delay = min(delay * 2, MAX_DELAY_S)
             except BaseException:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
-        raise AssertionError("unreachable")
+
+    def _holder(self) -> str:
+        from hookledger.sync.lockinfo import holder_note
+
+        return holder_note(self.path) if self.path else "an in-memory copy: no holder recorded"
+
+    def _locked_message(self, waited: float) -> str:
+        return f"still locked after waiting {waited:.1f} s (--wait {self.wait:g}); {self._holder()}"
 
 
 def _fallback(column: Any) -> Any:

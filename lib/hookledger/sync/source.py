@@ -207,9 +207,16 @@ class Ledger:
                 "task_description": None, "files_changed": None}
 
     def project_dir(self, fallback: str = "") -> str:
-        for s in self.sessions().values():
-            if s.get("project_dir"):
-                return s["project_dir"]
+        """The ledger's project: the directory its latest session recorded (CLAUDE_PROJECT_DIR
+        when the hooks ran), else the directory holding the ledger file, else `fallback`;
+        never the directory a sync happens to be run from."""
+        if self.has("sessions"):
+            row = self.conn.execute("SELECT project_dir FROM sessions WHERE project_dir IS NOT NULL"
+                                    " AND project_dir != '' ORDER BY rowid DESC LIMIT 1").fetchone()
+            if row:
+                return str(row[0])
+        if self.path:
+            return os.path.dirname(os.path.abspath(self.path))
         return fallback
 
     # -- cursors
