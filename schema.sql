@@ -4,7 +4,7 @@
 -- Starts from the original hooks' schema (seed 003), upgraded in place; PRAGMA user_version
 -- counts the migrations applied (recorded by name in _sqlite_migrations). Connections set: PRAGMA journal_mode = WAL; busy_timeout first.
 
-PRAGMA user_version = 12;
+PRAGMA user_version = 13;
 
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
@@ -180,6 +180,15 @@ CREATE TABLE sync_cursors (
     updated_at TEXT,
     PRIMARY KEY (target, target_db, source_table)
 );
+
+CREATE TABLE sync_state_digests (
+    target TEXT NOT NULL,
+    target_db TEXT NOT NULL,
+    source_table TEXT NOT NULL,
+    row_key TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (target, target_db, source_table, row_key)
+) WITHOUT ROWID;
 
 CREATE TABLE tasks (
     session_id TEXT NOT NULL,

@@ -28,12 +28,13 @@ from typing import Any
 import sqlite_utils
 
 from hookledger.hotpath.redact import mark_redacted, redact, scrub
-from hookledger.store.conn import LedgerConnection
+from hookledger.store.conn import TRACE_ENV, LedgerConnection
+from hookledger.store.conn import _trace_to as trace_to
 from hookledger.store.ddl import execute_statements
 from hookledger.store.safe_files import create_private, make_private_dir
 from hookledger.sync.keys import ensure_index
 from hookledger.sync.report import SyncReport
-from hookledger.sync.source import Ledger
+from hookledger.sync.source import AGENTS, Ledger
 from hookledger.hotpath.timeutil import parse_utc
 
 BATCH_SIZE = 200  # rows per transaction: short write locks on targets without busy_timeout
@@ -158,6 +159,9 @@ class Target:
             create_private(path)
         # timeout=0: locked targets are retried by transaction() with backoff, not inside SQLite
         conn = sqlite3.connect(path, timeout=0, isolation_level=None, factory=LedgerConnection)
+        traced = os.environ.get(TRACE_ENV)
+        if traced:  # every statement, as the ledger's connections do (tests count and explain them)
+            conn.set_trace_callback(trace_to(traced))
         if new:
             conn.execute("PRAGMA journal_mode = WAL")  # all four systems run their DB in WAL
         return cls(conn, path, **options)
@@ -456,7 +460,10 @@ class Run:
         the target committed: a crash in between replays the batch, and the keyed writes
         turn the replay into no-ops.
         """
-        after = 0 if full else self.cursor(source_table)
+        if full:
+            self._stream_state(source_table, handler)
+            return
+        after = self.cursor(source_table)
         held: int | None = None  # rowid of the first row that may still change
         for batch in chunks(self.ledger.rows(source_table, after), BATCH_SIZE):
             counts = self.target.transaction(lambda w: [handler(self, w, row) for row in batch])
@@ -469,6 +476,40 @@ class Run:
                 after = last
             if self.progress:
                 self.progress(len(batch))
+
+    def _stream_state(self, source_table: str, handler: Handler) -> None:
+        """Feed a state table's rows that changed since they were last synced to `handler`.
+
+        Every row is read (state changes in place: there is no cursor), but a row whose digest,
+        its content and its session's, is the one recorded when it was last written, and whose
+        session has ended, is skipped: an incremental sync writes in proportion to what changed.
+        Rows of a live session are always handled (what they become may depend on the time:
+        a lease, a lock, a heartbeat). Digests are recorded only after the target committed.
+        """
+        seen = self.ledger.digests(self.name, self.target_db, source_table)
+        for batch in chunks(self.ledger.rows(source_table, 0), BATCH_SIZE):
+            todo, digests = [], {}
+            for row in batch:
+                key, digest, final = self._state_digest(source_table, row)
+                if final and seen.get(key) == digest:
+                    continue
+                todo.append(row)
+                if final:
+                    digests[key] = digest
+            if todo:
+                self.report.merge(self.target.transaction(lambda w: [handler(self, w, row) for row in todo]))
+            if digests and not self.dry_run:
+                self.ledger.set_digests(self.name, self.target_db, source_table, digests)
+            if self.progress:
+                self.progress(len(batch))
+
+    def _state_digest(self, source_table: str, row: dict[str, Any]) -> tuple[str, str, bool]:
+        """(row key, digest of the row and its session, whether its session has ended)."""
+        sid = row.get("session_id") or ""
+        session = self.ledger.session(sid) if sid else {}
+        key = str(row.get("id") if source_table == AGENTS else (row.get("_rowid") or sid))
+        digest = hashlib.sha1(to_json([row, session]).encode("utf-8")).hexdigest()
+        return key, digest, bool(sid) and session.get("status") not in (None, "active")
 
     def run_steps(self, steps: Sequence[Step]) -> None:
         for source_table, handler, full, *settled in steps:

@@ -14,7 +14,7 @@ from typing import Any
 
 from hookledger.hotpath.events import main_agent_id
 from hookledger.hotpath.timeutil import utc_now
-from hookledger.store.ddl import CURSOR_DDL
+from hookledger.store.ddl import CURSOR_DDL, STATE_DIGEST_DDL
 
 AGENTS = "agents"  # the source of every agent: main threads, agent_registry, agents seen only in events
 
@@ -35,7 +35,8 @@ class Ledger:
         conn.row_factory = sqlite3.Row
         self.conn = conn
         self.path = path
-        self.conn.execute(CURSOR_DDL)  # the migration m007 makes it too; older ledgers need it here
+        self.conn.execute(CURSOR_DDL)  # the migrations m007, m015 make them too; older ledgers need them here
+        self.conn.execute(STATE_DIGEST_DDL)
         self._tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         self._sessions: dict[str, dict[str, Any]] | None = None
         self._agents: dict[str, dict[str, Any]] | None = None
@@ -91,22 +92,33 @@ class Ledger:
                 if not self.has(table):
                     continue
                 ts = "created_at" if table == "tasks" else ("spawn_time" if table == "agent_registry" else "timestamp")
-                for r in self.conn.execute(
-                        f"SELECT session_id, min({ts}) AS first, max({ts}) AS last FROM [{table}]"
-                        " WHERE session_id IS NOT NULL AND session_id != '' GROUP BY session_id"):
-                    sid = r["session_id"]
+                for sid in self._session_ids(table):
+                    if sid in found and found[sid].get("started_at"):
+                        continue
+                    first, last = self.conn.execute(f"SELECT min({ts}), max({ts}) FROM [{table}] WHERE session_id = ?",
+                                                    (sid,)).fetchone()
                     if sid not in found:
-                        found[sid] = {"session_id": sid, "project_dir": None, "started_at": r["first"],
+                        found[sid] = {"session_id": sid, "project_dir": None, "started_at": first,
                                       "ended_at": None, "end_reason": None, "source": None, "model": None,
-                                      "transcript_path": None, "last_event_at": r["last"], "status": "active",
+                                      "transcript_path": None, "last_event_at": last, "status": "active",
                                       "_rowid": 0}
-                    elif not found[sid].get("started_at"):
-                        found[sid]["started_at"] = r["first"]
+                    else:
+                        found[sid]["started_at"] = first
             for sid, model in self._transcript_models().items():
                 if sid in found and not found[sid].get("model"):
                     found[sid] = {**found[sid], "model": model}  # SessionStart often omits it
             self._sessions = found
         return self._sessions
+
+    def _session_ids(self, table: str) -> Iterator[str]:
+        """The distinct session ids of `table`, one index seek each (every ledger table that
+        names a session has an index led by session_id): not a scan of its rows."""
+        cur = self.conn.execute(
+            f"WITH RECURSIVE ids(sid) AS (SELECT min(session_id) FROM [{table}] WHERE session_id > ''"
+            f" UNION ALL SELECT (SELECT min(session_id) FROM [{table}] WHERE session_id > sid) FROM ids"
+            " WHERE sid IS NOT NULL) SELECT sid FROM ids WHERE sid IS NOT NULL")
+        for (sid,) in cur:
+            yield sid
 
     def _transcript_models(self) -> dict[str, str]:
         """session_id -> the model most of its transcript's messages came from (m004)."""
@@ -231,6 +243,30 @@ class Ledger:
             "INSERT INTO sync_cursors (target, target_db, source_table, last_id, updated_at) VALUES (?,?,?,?,?)"
             " ON CONFLICT(target, target_db, source_table) DO UPDATE SET last_id=excluded.last_id,"
             " updated_at=excluded.updated_at", (target, target_db, source_table, int(last_id), utc_now()))
+
+
+    # -- state digests
+
+    def digests(self, target: str, target_db: str, source_table: str) -> dict[str, str]:
+        """row key -> digest of the state rows last synced from `source_table` into the target."""
+        return {r[0]: r[1] for r in self.conn.execute(
+            "SELECT row_key, digest FROM sync_state_digests WHERE target=? AND target_db=? AND source_table=?",
+            (target, target_db, source_table))}
+
+    def set_digests(self, target: str, target_db: str, source_table: str, digests: dict[str, str]) -> None:
+        """Record the digests of state rows the target committed (one ledger transaction)."""
+        if not digests:
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.executemany(
+                "INSERT INTO sync_state_digests (target, target_db, source_table, row_key, digest) VALUES (?,?,?,?,?)"
+                " ON CONFLICT(target, target_db, source_table, row_key) DO UPDATE SET digest=excluded.digest",
+                [(target, target_db, source_table, k, d) for k, d in digests.items()])
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
 
 
 # ---------------------------------------------------------------- settled rows
