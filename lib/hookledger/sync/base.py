@@ -40,7 +40,7 @@ from hookledger.hotpath.timeutil import parse_utc
 BATCH_SIZE = 200  # rows per transaction: short write locks on targets without busy_timeout
 WAIT_S = 30.0  # how long a locked target is waited for (`hookledger sync --wait`)
 FIRST_DELAY_S, MAX_DELAY_S = 0.05, 2.0  # backoff between attempts: doubling, capped
-NOTE_EVERY_S = 2.0  # how often the wait is told on stderr
+FIRST_NOTE_S, NOTE_EVERY_S = 0.5, 2.0  # the wait is told on stderr after half a second, then every 2 s
 
 
 class TargetLocked(Exception):
@@ -233,7 +233,7 @@ class Target:
         attempt that committed.
         """
         started: float | None = None
-        delay, noted = FIRST_DELAY_S, 0.0
+        delay, next_note = FIRST_DELAY_S, FIRST_NOTE_S
         while True:
             writer = Writer(self)
             try:
@@ -253,8 +253,8 @@ class Target:
                 waited = now - started
                 if waited >= self.wait:
                     raise TargetLocked(self._locked_message(waited)) from exc
-                if self.notify is not None and waited - noted >= NOTE_EVERY_S:
-                    noted = waited
+                if self.notify is not None and waited >= next_note:
+                    next_note = waited + NOTE_EVERY_S
                     self.notify(f"{self.path or 'the target'} is locked ({self._holder()}); waited"
                                 f" {waited:.0f} s of {self.wait:g} s")
                 time.sleep(min(delay, self.wait - waited))
