@@ -275,6 +275,8 @@ CREATE INDEX idx_hook_events_answers ON hook_events(session_id, id) WHERE answer
 
 CREATE INDEX idx_hook_events_session ON hook_events(session_id);
 
+CREATE INDEX idx_hook_events_subagent ON hook_events(agent_id, session_id) WHERE agent_id IS NOT NULL;
+
 CREATE INDEX idx_hook_events_timestamp ON hook_events(timestamp);
 
 CREATE UNIQUE INDEX idx_hook_events_uid ON hook_events(event_uid);

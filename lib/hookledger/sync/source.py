@@ -15,6 +15,7 @@ from typing import Any
 from hookledger.hotpath.events import main_agent_id
 from hookledger.hotpath.timeutil import utc_now
 from hookledger.store.ddl import CURSOR_DDL, STATE_DIGEST_DDL
+from hookledger.store.migrations.m015_sync_incremental import SUBAGENT_INDEX
 
 AGENTS = "agents"  # the source of every agent: main threads, agent_registry, agents seen only in events
 
@@ -113,12 +114,20 @@ class Ledger:
     def _session_ids(self, table: str) -> Iterator[str]:
         """The distinct session ids of `table`, one index seek each (every ledger table that
         names a session has an index led by session_id): not a scan of its rows."""
+        return self._distinct(table, "session_id")
+
+    def _distinct(self, table: str, column: str) -> Iterator[str]:
+        """The distinct non-empty text values of an indexed `column`, in order, by seeking the
+        next one after each (a skip scan: as many seeks as values, whatever the rows)."""
+        # One range term per seek: given a second one (`> ''`), SQLite may seek from that and
+        # filter, reading the whole index each time.
+        col = f"[{column}]"
         cur = self.conn.execute(
-            f"WITH RECURSIVE ids(sid) AS (SELECT min(session_id) FROM [{table}] WHERE session_id > ''"
-            f" UNION ALL SELECT (SELECT min(session_id) FROM [{table}] WHERE session_id > sid) FROM ids"
-            " WHERE sid IS NOT NULL) SELECT sid FROM ids WHERE sid IS NOT NULL")
-        for (sid,) in cur:
-            yield sid
+            f"WITH RECURSIVE v(x) AS (SELECT min({col}) FROM [{table}] WHERE {col} > ''"
+            f" UNION ALL SELECT (SELECT {col} FROM [{table}] WHERE {col} > x ORDER BY {col} LIMIT 1)"
+            " FROM v WHERE x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL")
+        for (value,) in cur:
+            yield value
 
     def _transcript_models(self) -> dict[str, str]:
         """session_id -> the model most of its transcript's messages came from (m004)."""
@@ -174,14 +183,7 @@ class Ledger:
         if not self.has("hook_events"):
             return []
         out = []
-        for r in self.conn.execute(
-                "SELECT session_id, agent_id, min(timestamp) AS first, max(timestamp) AS last,"
-                " max(CASE WHEN event_type = 'SubagentStop' THEN timestamp END) AS stopped_at,"
-                " sum(event_type != 'SubagentStop') AS acted"
-                " FROM hook_events WHERE agent_id IS NOT NULL AND agent_id != ''"
-                " GROUP BY session_id, agent_id ORDER BY min(rowid)"):
-            if r["agent_id"] in known:
-                continue
+        for r in self._event_agent_rows(known):
             agent_type = self._agent_type(r)
             if not r["acted"] and agent_type is None:
                 continue  # compaction's summariser
@@ -192,6 +194,28 @@ class Ledger:
                         "is_main": False, "task_description": None, "spawn_time": r["first"], "end_time": end,
                         "status": status, "files_changed": None, "model": session.get("model"), "_rowid": 0})
         return out
+
+    def _event_agent_rows(self, known: dict[str, dict[str, Any]]) -> list[sqlite3.Row]:
+        """Per (session, agent) of the subagents in hook_events that `known` lacks: first and
+        last run, when it stopped, whether it acted; in the order they first acted.
+
+        With m015's partial index the distinct subagent ids are one seek each and only the
+        unknown ones (few: their SubagentStart went unrecorded) are aggregated; without it
+        (a ledger opened without migrating), one pass over hook_events."""
+        aggregate = ("SELECT session_id, agent_id, min(timestamp) AS first, max(timestamp) AS last,"
+                     " max(CASE WHEN event_type = 'SubagentStop' THEN timestamp END) AS stopped_at,"
+                     " sum(event_type != 'SubagentStop') AS acted, min(rowid) AS first_rowid FROM hook_events")
+        indexed = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?",
+                                    (SUBAGENT_INDEX,)).fetchone()
+        if not indexed:
+            rows = self.conn.execute(f"{aggregate} WHERE agent_id IS NOT NULL AND agent_id != ''"
+                                     " GROUP BY session_id, agent_id ORDER BY min(rowid)")
+            return [r for r in rows if r["agent_id"] not in known]
+        found: list[sqlite3.Row] = []
+        for aid in self._distinct("hook_events", "agent_id"):
+            if aid not in known:
+                found += self.conn.execute(f"{aggregate} WHERE agent_id = ? GROUP BY session_id", (aid,)).fetchall()
+        return sorted(found, key=lambda r: r["first_rowid"])
 
     def _agent_type(self, r: sqlite3.Row) -> str | None:
         """The agent_type its payloads carry (SubagentStop has one), when not empty."""
