@@ -9,8 +9,9 @@ Cold path (sqlite-utils is fine here). The rules every adapter gets for free:
 - every write is keyed: `insert()` adds a row only when its natural key is absent and
   `upsert()` updates only rows hookledger wrote itself, so rerunning or resuming adds nothing;
 - writes happen in short atomic batches (`BEGIN IMMEDIATE`), retried with backoff while the
-  target is locked (Massu runs with no busy timeout), and the per-source cursor advances only
-  after the batch committed.
+  target is locked (Massu runs with no busy timeout) for up to `--wait` seconds, and the
+  per-source cursor (or a state row's digest) advances only after the batch committed;
+- a natural key is looked up through an index (sync/keys.py), so a sync is linear in its rows.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ BATCH_SIZE = 200  # rows per transaction: short write locks on targets without b
 WAIT_S = 30.0  # how long a locked target is waited for (`hookledger sync --wait`)
 FIRST_DELAY_S, MAX_DELAY_S = 0.05, 2.0  # backoff between attempts: doubling, capped
 FIRST_NOTE_S, NOTE_EVERY_S = 0.5, 2.0  # the wait is told on stderr after half a second, then every 2 s
+PRESENT_MAX = 200_000  # natural keys remembered as present (a memo: past it, it starts over)
 
 
 class TargetLocked(Exception):
@@ -241,6 +243,8 @@ class Target:
                 work(writer)
                 self.conn.execute("COMMIT")
                 self.indexed |= writer.indexed
+                if len(self.present) > PRESENT_MAX:
+                    self.present.clear()  # bounded memory on a million-row sync; lookups find the rest
                 self.present |= writer.present
                 return writer.counts
             except sqlite3.OperationalError as exc:
