@@ -4,7 +4,7 @@
 -- Starts from the original hooks' schema (seed 003), upgraded in place; PRAGMA user_version
 -- counts the migrations applied (recorded by name in _sqlite_migrations). Connections set: PRAGMA journal_mode = WAL; busy_timeout first.
 
-PRAGMA user_version = 14;
+PRAGMA user_version = 15;
 
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
@@ -208,6 +208,15 @@ CREATE TABLE sync_cursors (
     PRIMARY KEY (target, target_db, source_table)
 );
 
+CREATE TABLE sync_state_digests (
+    target TEXT NOT NULL,
+    target_db TEXT NOT NULL,
+    source_table TEXT NOT NULL,
+    row_key TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (target, target_db, source_table, row_key)
+) WITHOUT ROWID;
+
 CREATE TABLE tasks (
     session_id TEXT NOT NULL,
     task_id TEXT NOT NULL,
@@ -292,6 +301,8 @@ CREATE INDEX idx_failed_signature ON failed_paths(signature, still_relevant);
 CREATE INDEX idx_hook_events_answers ON hook_events(session_id, id) WHERE answer IS NOT NULL;
 
 CREATE INDEX idx_hook_events_session ON hook_events(session_id);
+
+CREATE INDEX idx_hook_events_subagent ON hook_events(agent_id, session_id) WHERE agent_id IS NOT NULL;
 
 CREATE INDEX idx_hook_events_timestamp ON hook_events(timestamp);
 

@@ -1,6 +1,6 @@
 """Scale benchmark: hooks, CLI and sync on ledgers of 10k, 100k and 1M hook events, side by side.
 
-    ./dev bench --scale [--sizes 10k,100k,1M] [--runs 15] [--cli-runs 5] [--no-sync] [--cache-dir DIR]
+    ./dev bench --scale [--sizes 10k,100k,1M] [--runs 15] [--cli-runs 5] [--no-sync | --sync-only] [--cache-dir DIR]
 
 Grows each ledger once from recorded sessions (benchmarks/grow_ledger.py; cached under
 --cache-dir, rebuilt when the schema or the grower changes), then works on fresh copies and
@@ -52,9 +52,9 @@ SYNC_CHILD = """
 import json, sys, time
 from hookledger.sync import sync
 target, ledger, target_db, project = sys.argv[1:5]
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 report = sync(target, ledger, target_db, project_dir=project)
-print(json.dumps({"seconds": time.perf_counter() - started, "rows": report.written}))
+print(json.dumps({"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu, "rows": report.written}))
 """
 
 
@@ -189,7 +189,7 @@ def new_target(target: str, path: Path) -> None:
     conn.close()
 
 
-def one_sync(lg: Ledger, target: str, target_db: Path, timeout: float) -> tuple[int, float] | None:
+def one_sync(lg: Ledger, target: str, target_db: Path, timeout: float) -> tuple[int, float, float] | None:
     try:
         proc = subprocess.run([sys.executable, "-c", SYNC_CHILD, target, str(lg.db), str(target_db), str(lg.project)],
                               capture_output=True, env={**lg.env, "PYTHONPATH": str(ROOT / "lib")}, timeout=timeout)
@@ -199,23 +199,25 @@ def one_sync(lg: Ledger, target: str, target_db: Path, timeout: float) -> tuple[
         print(f"  sync {target} failed on {lg.label}: {proc.stderr.decode()[-400:]}", file=sys.stderr)
         return None
     found = json.loads(proc.stdout.decode().strip().splitlines()[-1])
-    return found["rows"], found["seconds"]
+    return found["rows"], found["seconds"], found["cpu"]
 
 
-def rate(result: tuple[int, float] | None, timeout: float, ran: bool = True) -> list[str]:
+def rate(result: tuple[int, float, float] | None, timeout: float, ran: bool = True) -> list[str]:
     if not ran:
-        return ["-", "not run", "-"]
+        return ["-", "not run", "-", "-"]
     if result is None:
-        return ["-", f"> {timeout:.0f}", "-"]
-    rows, seconds = result
-    return [str(rows), f"{seconds:.2f}", f"{rows / seconds:,.0f}" if seconds > 0 else "-"]
+        return ["-", f"> {timeout:.0f}", "-", "-"]
+    rows, seconds, cpu = result
+    return [str(rows), f"{seconds:.2f}", f"{cpu:.2f}", f"{rows / seconds:,.0f}" if seconds > 0 else "-"]
 
 
 def sync(ledgers: list[Ledger], targets: list[str], timeout: float, template: str, work: Path) -> None:
-    print(f"\nsync: target rows written, seconds, rows/s; first = the whole ledger into an empty target,"
+    print(f"\nsync: target rows written, seconds (wall, and CPU of the sync process), rows/s (wall);"
+          f" first = the whole ledger into an empty target,"
           f" incremental = after {NEW_SESSIONS} new sessions (timeout {timeout:.0f} s)")
-    header = ["target", "size", "first rows", "s", "rows/s", "new events", "incr rows", "s", "rows/s"]
-    widths = [11, 4, 10, 7, 9, 10, 9, 7, 8]  # rows are printed as each size is done (syncs take long)
+    header = ["target", "size", "first rows", "s", "cpu s", "rows/s", "new events", "incr rows", "s", "cpu s",
+              "rows/s"]
+    widths = [11, 4, 10, 7, 7, 9, 10, 9, 7, 7, 8]  # rows are printed as each size is done (syncs take long)
     print(line(header, widths))
     for lg in ledgers:
         firsts = {}
@@ -237,6 +239,7 @@ def main() -> None:
     parser.add_argument("--cli-runs", type=int, default=5, help="runs of each CLI command per size")
     parser.add_argument("--cache-dir", default=default_cache(), help="where grown ledgers are kept between runs")
     parser.add_argument("--no-sync", action="store_true", help="skip the sync figures")
+    parser.add_argument("--sync-only", action="store_true", help="only the sync figures (no hooks, no CLI)")
     parser.add_argument("--targets", default=",".join(ADAPTERS), help="sync targets (default: all)")
     parser.add_argument("--sync-timeout", type=float, default=600.0, help="seconds before one sync is given up")
     args = parser.parse_args()
@@ -252,8 +255,9 @@ def main() -> None:
         work = Path(tmp)
         ledgers = [Ledger(n, cache, template, work) for n in sizes]
         describe(ledgers)
-        hooks(ledgers, args.runs)
-        cli(ledgers, args.cli_runs, work)
+        if not args.sync_only:
+            hooks(ledgers, args.runs)
+            cli(ledgers, args.cli_runs, work)
         if not args.no_sync:
             sync(ledgers, [t.strip() for t in args.targets.split(",") if t.strip()], args.sync_timeout, template, work)
         shutil.rmtree(work, ignore_errors=True)

@@ -103,16 +103,15 @@ def test_locked_target_is_retried_with_backoff(replayed, tmp_path, target):
     s.check_constraints(path)
 
 
-def test_target_locked_for_good_fails_cleanly(replayed, tmp_path, monkeypatch):
-    import hookledger.sync.base as base
+def test_target_locked_for_good_fails_cleanly(replayed, tmp_path):
     from hookledger.faces.cli import cli
 
     project, ledger = replayed
     path = make("massu", "seed", tmp_path / "memory.db")
     before = s.dump(path)
-    monkeypatch.setattr(base, "RETRY_DELAYS", (0.01, 0.02, 0.04))
     thread = hold_lock(path, 1.0)
-    result = CliRunner().invoke(cli, ["sync", "--to", "massu", "--target-db", str(path), "--project", str(project)])
+    result = CliRunner().invoke(cli, ["sync", "--to", "massu", "--target-db", str(path), "--project", str(project),
+                                      "--wait", "0.2"])
     thread.join()
     assert result.exit_code != 0 and "is locked by another process" in result.output
     assert s.dump(path) == {**before, "_their_work": []} and cursors(ledger, path) == []

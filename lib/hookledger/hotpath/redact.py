@@ -193,11 +193,23 @@ def _words(name: str) -> list[str]:
     return words
 
 
+_key_verdicts: dict[str, bool] = {}  # field names recur in every payload: each is judged once
+
+
 def is_secret_key(name: str) -> bool:
     """True for a name whose value is a credential by name: `api_key`, `PGPASSWORD`,
     `--auth-token`, `clientSecret`, `"password"`; False for `max_tokens`, `sort_key`, `author`."""
     if not isinstance(name, str) or len(name) > 120:
         return False
+    verdict = _key_verdicts.get(name)
+    if verdict is None:
+        if len(_key_verdicts) >= _CACHE_MAX_ITEMS:
+            _key_verdicts.clear()
+        verdict = _key_verdicts[name] = _judge_key(name)
+    return verdict
+
+
+def _judge_key(name: str) -> bool:
     lower = name.lower().strip("-_.\"' ")
     if not any(t in lower for t in _ASSIGN_TRIGGERS) or lower.endswith(_FILE_EXTENSIONS):
         return False  # `auth.py:12:` in a traceback names a file, not a secret

@@ -34,3 +34,16 @@ CREATE TABLE IF NOT EXISTS sync_cursors (
     PRIMARY KEY (target, target_db, source_table)
 )
 """
+
+# What each state row (a session, an agent, a task) looked like when it was last synced into a
+# target (m015): an incremental sync skips the rows whose digest is unchanged.
+STATE_DIGEST_DDL = """
+CREATE TABLE IF NOT EXISTS sync_state_digests (
+    target TEXT NOT NULL,
+    target_db TEXT NOT NULL,
+    source_table TEXT NOT NULL,
+    row_key TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (target, target_db, source_table, row_key)
+) WITHOUT ROWID
+"""

@@ -30,23 +30,27 @@ def adapter(name: str) -> ModuleType:
 
 
 def sync(name: str, ledger_path: str, target_path: str, *, project_dir: str = "", dry_run: bool = False,
-         config: dict[str, Any] | None = None, progress: Callable[[str, int], Any] | None = None) -> Any:
+         config: dict[str, Any] | None = None, progress: Callable[[str, int], Any] | None = None,
+         wait: float | None = None, notify: Callable[[str], Any] | None = None) -> Any:
     """Sync the ledger at `ledger_path` into the `name` database at `target_path`.
 
     `progress` is a starter (knowledge.progress): called with a label and the source rows to
     look at, it may return a Progress, told the rows as they are handled (the CLI passes
-    faces.progress.starter(...), which draws a bar). Returns a SyncReport. A dry
+    faces.progress.starter(...), which draws a bar). A locked target is waited for `wait`
+    seconds (base.WAIT_S by default), `notify` told of the wait now and then; then
+    base.TargetLocked, with every committed batch kept. Returns a SyncReport. A dry
     run works on an in-memory copy of the target and leaves both the target file and the
     cursors untouched.
     """
-    from hookledger.sync.base import Run, Target
+    from hookledger.sync.base import WAIT_S, Run, Target
     from hookledger.sync.report import SyncReport
     from hookledger.sync.source import Ledger
 
     module = adapter(name)
     target_db = os.path.realpath(target_path)
     ledger = Ledger.open(ledger_path)
-    target = Target.scratch_copy(target_path) if dry_run else Target.open(target_path)
+    waiting = {"wait": WAIT_S if wait is None else wait, "notify": notify}
+    target = Target.scratch_copy(target_path) if dry_run else Target.open(target_path, **waiting)
     report = SyncReport(target=name, target_db=target_db, dry_run=dry_run)
     from hookledger.knowledge.progress import begin
 

@@ -9,12 +9,14 @@ Cold path (sqlite-utils is fine here). The rules every adapter gets for free:
 - every write is keyed: `insert()` adds a row only when its natural key is absent and
   `upsert()` updates only rows hookledger wrote itself, so rerunning or resuming adds nothing;
 - writes happen in short atomic batches (`BEGIN IMMEDIATE`), retried with backoff while the
-  target is locked (Massu runs with no busy timeout), and the per-source cursor advances only
-  after the batch committed.
+  target is locked (Massu runs with no busy timeout) for up to `--wait` seconds, and the
+  per-source cursor (or a state row's digest) advances only after the batch committed;
+- a natural key is looked up through an index (sync/keys.py), so a sync is linear in its rows.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -26,33 +28,41 @@ from typing import Any
 
 import sqlite_utils
 
-from hookledger.hotpath.redact import redact, scrub
-from hookledger.store.conn import LedgerConnection
+from hookledger.hotpath.redact import mark_redacted, redact, scrub
+from hookledger.store.conn import TRACE_ENV, LedgerConnection
+from hookledger.store.conn import _trace_to as trace_to
 from hookledger.store.ddl import execute_statements
 from hookledger.store.safe_files import create_private, make_private_dir
+from hookledger.sync.keys import ensure_index
 from hookledger.sync.report import SyncReport
-from hookledger.sync.source import Ledger
+from hookledger.sync.source import AGENTS, Ledger
 from hookledger.hotpath.timeutil import parse_utc
 
 BATCH_SIZE = 200  # rows per transaction: short write locks on targets without busy_timeout
-RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # seconds; ~6 s before giving up
+WAIT_S = 30.0  # how long a locked target is waited for (`hookledger sync --wait`)
+FIRST_DELAY_S, MAX_DELAY_S = 0.05, 2.0  # backoff between attempts: doubling, capped
+FIRST_NOTE_S, NOTE_EVERY_S = 0.5, 2.0  # the wait is told on stderr after half a second, then every 2 s
+PRESENT_MAX = 200_000  # natural keys remembered as present (a memo: past it, it starts over)
 
 
 class TargetLocked(Exception):
-    """The target stayed locked through every retry."""
+    """The target stayed locked for the whole wait."""
 
 
 # ---------------------------------------------------------------- conversions
 
 
+@functools.lru_cache(maxsize=65536)
 def seconds(ts: str | None) -> float | None:
-    """Seconds since the epoch for one of our UTC text timestamps (None if missing/bad)."""
+    """Seconds since the epoch for one of our UTC text timestamps (None if missing/bad).
+
+    Memoised: a row's time is converted for each of the target rows it becomes."""
     return parse_utc(ts)
 
 
 def iso_z(ts: str | None) -> str | None:
     """'YYYY-MM-DDTHH:MM:SS.mmmZ' (JavaScript's toISOString) for our UTC text timestamp."""
-    secs = parse_utc(ts)
+    secs = seconds(ts)
     return None if secs is None else iso_z_at(secs)
 
 
@@ -62,12 +72,12 @@ def iso_z_at(secs: float) -> str:
 
 
 def unix_ms(ts: str | None) -> int | None:
-    secs = parse_utc(ts)
+    secs = seconds(ts)
     return None if secs is None else int(round(secs * 1000))
 
 
 def unix_s(ts: str | None) -> int | None:
-    secs = parse_utc(ts)
+    secs = seconds(ts)
     return None if secs is None else int(secs)
 
 
@@ -78,23 +88,25 @@ def clean(text: Any, limit: int | None = None) -> str | None:
     out = redact(str(text))
     if limit is not None and len(out) > limit:
         out = out[: limit - 15] + "...(truncated)"
-    return out
+    return mark_redacted(out)  # the target connection's choke point need not scan it again
 
 
 def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def clean_json(value: Any, limit: int | None = None) -> str:
-    """Redacted JSON text; over `limit` characters it becomes a still-valid JSON preview."""
+def clean_json(value: Any, limit: int | None = None, *, end: str = "") -> str:
+    """Redacted JSON text (followed by `end`); over `limit` characters it becomes a still-valid
+    JSON preview. Built from redacted parts, it is marked so: the target connection's choke
+    point does not scan it a second time."""
     text = to_json(scrub(value))
     if limit is None or len(text) <= limit:
-        return text
+        return mark_redacted(text + end)
     keep = limit - 100
     while True:  # escaping can grow the preview: shorten it until the whole fits
         out = to_json({"truncated": True, "chars": len(text), "preview": text[:max(keep, 0)]})
         if len(out) <= limit or keep <= 0:
-            return out
+            return mark_redacted(out + end)
         keep -= len(out) - limit
 
 
@@ -119,15 +131,25 @@ def _is_locked(exc: sqlite3.OperationalError) -> bool:
 class Target:
     """A target database: sqlite-utils for schema probing, raw sqlite3 for transactions."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: str = "", *, wait: float = WAIT_S,
+                 notify: Callable[[str], Any] | None = None) -> None:
         conn.isolation_level = None  # we issue BEGIN IMMEDIATE / COMMIT ourselves
         conn.execute("PRAGMA foreign_keys = ON")
         self.conn = conn
+        self.path = path
+        self.wait = max(0.0, wait)  # seconds a locked target is waited for
+        self.notify = notify  # told, now and then, that we are waiting (the CLI writes it to stderr)
         self.db = sqlite_utils.Database(conn, execute_plugins=False)
         self._columns: dict[str, dict[str, Any]] = {}
+        self._fill: dict[str, list[tuple[str, Any]]] = {}
+        # Per run, what committed transactions established: (table, key columns) whose lookup
+        # is indexed, and natural keys known to be present (a parent row ensured for each of
+        # its children is then looked up once, not once per child).
+        self.indexed: set[tuple[str, tuple[str, ...]]] = set()
+        self.present: set[tuple[str, tuple[tuple[str, Any], ...]]] = set()
 
     @classmethod
-    def open(cls, path: str) -> Target:
+    def open(cls, path: str, **options: Any) -> Target:
         """The target at `path`; a new one is created 0600 (its folder 0700) whatever the
         umask, since it receives session content. Every string written to it passes the
         redaction choke point (LedgerConnection), whatever the adapter did."""
@@ -139,9 +161,12 @@ class Target:
             create_private(path)
         # timeout=0: locked targets are retried by transaction() with backoff, not inside SQLite
         conn = sqlite3.connect(path, timeout=0, isolation_level=None, factory=LedgerConnection)
+        traced = os.environ.get(TRACE_ENV)
+        if traced:  # every statement, as the ledger's connections do (tests count and explain them)
+            conn.set_trace_callback(trace_to(traced))
         if new:
             conn.execute("PRAGMA journal_mode = WAL")  # all four systems run their DB in WAL
-        return cls(conn)
+        return cls(conn, path, **options)
 
     @classmethod
     def scratch_copy(cls, path: str) -> Target:
@@ -162,6 +187,13 @@ class Target:
 
     def has_table(self, table: str) -> bool:
         return self.db[table].exists()
+
+    def fill(self, table: str) -> list[tuple[str, Any]]:
+        """(column, neutral value) for the NOT NULL columns without default of `table` (cached)."""
+        if table not in self._fill:
+            self._fill[table] = [(name, _fallback(col)) for name, col in self.columns(table).items()
+                                 if col.notnull and col.default_value is None and not col.is_pk]
+        return self._fill[table]
 
     def columns(self, table: str) -> dict[str, Any]:
         """name -> sqlite_utils Column for `table` (cached; {} when the table is missing)."""
@@ -189,6 +221,7 @@ class Target:
 
         self.transaction(create)
         self._columns.clear()
+        self._fill.clear()
         report.created_tables.extend(created)
 
     # -- transactions
@@ -196,28 +229,52 @@ class Target:
     def transaction(self, work: Callable[[Writer], None]) -> dict[str, dict[str, int]]:
         """Run `work` in one BEGIN IMMEDIATE transaction, retried from scratch while locked.
 
-        Returns the writer's counts, only for the attempt that committed.
+        A locked target is waited for up to `self.wait` seconds, with backoff and a note
+        every few seconds; then TargetLocked names the lock's holder when the system records
+        one. A failed attempt is rolled back whole. Returns the writer's counts, only for the
+        attempt that committed.
         """
-        for attempt, delay in enumerate((*RETRY_DELAYS, None)):
+        started: float | None = None
+        delay, next_note = FIRST_DELAY_S, FIRST_NOTE_S
+        while True:
             writer = Writer(self)
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
                 work(writer)
                 self.conn.execute("COMMIT")
+                self.indexed |= writer.indexed
+                if len(self.present) > PRESENT_MAX:
+                    self.present.clear()  # bounded memory on a million-row sync; lookups find the rest
+                self.present |= writer.present
                 return writer.counts
             except sqlite3.OperationalError as exc:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 if not _is_locked(exc):
                     raise
-                if delay is None:
-                    raise TargetLocked(f"target still locked after {attempt} retries") from exc
-                time.sleep(delay)
+                now = time.monotonic()
+                started = now if started is None else started
+                waited = now - started
+                if waited >= self.wait:
+                    raise TargetLocked(self._locked_message(waited)) from exc
+                if self.notify is not None and waited >= next_note:
+                    next_note = waited + NOTE_EVERY_S
+                    self.notify(f"{self.path or 'the target'} is locked ({self._holder()}); waited"
+                                f" {waited:.0f} s of {self.wait:g} s")
+                time.sleep(min(delay, self.wait - waited))
+                delay = min(delay * 2, MAX_DELAY_S)
             except BaseException:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
-        raise AssertionError("unreachable")
+
+    def _holder(self) -> str:
+        from hookledger.sync.lockinfo import holder_note
+
+        return holder_note(self.path) if self.path else "an in-memory copy: no holder recorded"
+
+    def _locked_message(self, waited: float) -> str:
+        return f"still locked after waiting {waited:.1f} s (--wait {self.wait:g}); {self._holder()}"
 
 
 def _fallback(column: Any) -> Any:
@@ -239,6 +296,9 @@ class Writer:
         self.target = target
         self.conn = target.conn
         self.counts: dict[str, dict[str, int]] = {"inserted": {}, "updated": {}, "skipped": {}}
+        # what this transaction established; the target keeps it only once committed
+        self.indexed: set[tuple[str, tuple[str, ...]]] = set()
+        self.present: set[tuple[str, tuple[tuple[str, Any], ...]]] = set()
 
     def count(self, kind: str, table: str, n: int = 1) -> None:
         self.counts[kind][table] = self.counts[kind].get(table, 0) + n
@@ -247,9 +307,9 @@ class Writer:
         """`row` reduced to the target's columns, NOT NULL gaps filled with neutral values."""
         cols = self.target.columns(table)
         out = {k: v for k, v in row.items() if k in cols}
-        for name, col in cols.items():
-            if out.get(name) is None and col.notnull and col.default_value is None and not col.is_pk:
-                out[name] = _fallback(col)
+        for name, neutral in self.target.fill(table):
+            if out.get(name) is None:
+                out[name] = neutral
         return out
 
     def find(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
@@ -259,12 +319,36 @@ class Writer:
         key = {k: v for k, v in key.items() if k in cols}
         if not key:
             raise ValueError(f"no key column of {sorted(wanted)} exists in {table}")
+        self._ensure_index(table, tuple(key))
         where = " AND ".join(f"[{k}] IS ?" for k in key)
         cur = self.conn.execute(f"SELECT * FROM [{table}] WHERE {where} LIMIT 1", list(key.values()))
         found = cur.fetchone()
         if found is None:
             return None
         return dict(zip([d[0] for d in cur.description], found))
+
+    def _ensure_index(self, table: str, names: tuple[str, ...]) -> None:
+        """The lookup of `names` in `table` is a B-tree search from here on (sync.keys)."""
+        if (table, names) in self.target.indexed or (table, names) in self.indexed:
+            return
+        ensure_index(self.conn, table, names)
+        self.indexed.add((table, names))
+
+    def _known(self, table: str, key: dict[str, Any]) -> tuple[str, tuple[tuple[str, Any], ...]] | None:
+        """`key` as a member of the present sets (None when a value is not hashable)."""
+        try:
+            ident = (table, tuple(key.items()))
+            hash(ident)
+        except TypeError:
+            return None
+        return ident
+
+    def known(self, table: str, key: dict[str, Any]) -> bool:
+        """True when a row with this natural key was found or written earlier in this run (in a
+        committed transaction or this one): an adapter ensuring a parent row before each child
+        can then skip building it again."""
+        ident = self._known(table, key)
+        return ident is not None and (ident in self.present or ident in self.target.present)
 
     def _insert(self, table: str, row: dict[str, Any]) -> None:
         names = ", ".join(f"[{k}]" for k in row)
@@ -280,10 +364,18 @@ class Writer:
     def insert(self, table: str, row: dict[str, Any], key: Sequence[str]) -> bool:
         """Insert unless a row with the same natural key exists (append-only safe)."""
         fitted = self.fit(table, row)
-        if self.find(table, self._key(fitted, key)) is not None:
-            return False
-        self._insert(table, fitted)
-        return True
+        keyed = self._key(fitted, key)
+        if self.known(table, keyed):
+            return False  # found or written earlier in this run
+        known = self._known(table, keyed)
+        if self.find(table, keyed) is None:
+            self._insert(table, fitted)
+            inserted = True
+        else:
+            inserted = False
+        if known is not None:
+            self.present.add(known)
+        return inserted
 
     def upsert(self, table: str, row: dict[str, Any], key: Sequence[str], mutable: Sequence[str]) -> str:
         """Insert, or update the `mutable` columns of a row hookledger wrote earlier.
@@ -297,6 +389,9 @@ class Writer:
         existing = self.find(table, keyed)
         if existing is None:
             self._insert(table, fitted)
+            known = self._known(table, keyed)
+            if known is not None:
+                self.present.add(known)
             return "inserted"
         fixed = {k: v for k, v in fitted.items() if k not in mutable and k not in key and k in row}
         if any(existing.get(k) != v for k, v in fixed.items()):
@@ -369,7 +464,10 @@ class Run:
         the target committed: a crash in between replays the batch, and the keyed writes
         turn the replay into no-ops.
         """
-        after = 0 if full else self.cursor(source_table)
+        if full:
+            self._stream_state(source_table, handler)
+            return
+        after = self.cursor(source_table)
         held: int | None = None  # rowid of the first row that may still change
         for batch in chunks(self.ledger.rows(source_table, after), BATCH_SIZE):
             counts = self.target.transaction(lambda w: [handler(self, w, row) for row in batch])
@@ -382,6 +480,40 @@ class Run:
                 after = last
             if self.progress:
                 self.progress(len(batch))
+
+    def _stream_state(self, source_table: str, handler: Handler) -> None:
+        """Feed a state table's rows that changed since they were last synced to `handler`.
+
+        Every row is read (state changes in place: there is no cursor), but a row whose digest,
+        its content and its session's, is the one recorded when it was last written, and whose
+        session has ended, is skipped: an incremental sync writes in proportion to what changed.
+        Rows of a live session are always handled (what they become may depend on the time:
+        a lease, a lock, a heartbeat). Digests are recorded only after the target committed.
+        """
+        seen = self.ledger.digests(self.name, self.target_db, source_table)
+        for batch in chunks(self.ledger.rows(source_table, 0), BATCH_SIZE):
+            todo, digests = [], {}
+            for row in batch:
+                key, digest, final = self._state_digest(source_table, row)
+                if final and seen.get(key) == digest:
+                    continue
+                todo.append(row)
+                if final:
+                    digests[key] = digest
+            if todo:
+                self.report.merge(self.target.transaction(lambda w: [handler(self, w, row) for row in todo]))
+            if digests and not self.dry_run:
+                self.ledger.set_digests(self.name, self.target_db, source_table, digests)
+            if self.progress:
+                self.progress(len(batch))
+
+    def _state_digest(self, source_table: str, row: dict[str, Any]) -> tuple[str, str, bool]:
+        """(row key, digest of the row and its session, whether its session has ended)."""
+        sid = row.get("session_id") or ""
+        session = self.ledger.session(sid) if sid else {}
+        key = str(row.get("id") if source_table == AGENTS else (row.get("_rowid") or sid))
+        digest = hashlib.sha1(to_json([row, session]).encode("utf-8")).hexdigest()
+        return key, digest, bool(sid) and session.get("status") not in (None, "active")
 
     def run_steps(self, steps: Sequence[Step]) -> None:
         for source_table, handler, full, *settled in steps:

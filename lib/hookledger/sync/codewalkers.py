@@ -170,7 +170,8 @@ def _session_number(run: Run, event: dict[str, Any], agent: dict[str, Any]) -> i
 
 def _event(run: Run, w: Writer, e: dict[str, Any]) -> None:
     agent = run.ledger.agent(e.get("session_id"), e.get("agent_id"))
-    w.insert("agents", _agent_row(run, w, agent), ("id",))  # parent first (no FK, but a name to show)
+    if not w.known("agents", {"id": agent["id"]}):  # parent first (no FK, but a name to show)
+        w.insert("agents", _agent_row(run, w, agent), ("id",))
     line = {"timestamp": e.get("timestamp"), "type": e.get("event_type"), "session_id": e.get("session_id"),
             "tool_name": e.get("tool_name"), "tool_use_id": e.get("tool_use_id"), "outcome": e.get("outcome"),
             "error": e.get("error"), "duration_ms": e.get("duration_ms"),
@@ -178,7 +179,7 @@ def _event(run: Run, w: Writer, e: dict[str, Any]) -> None:
     w.insert("agent_log_chunks", {
         "id": stable_id("chunk", e.get("session_id"), e.get("event_uid") or e["_rowid"]),
         "agentId": agent["id"], "agentName": _name(w, agent["id"]), "sessionNumber": _session_number(run, e, agent),
-        "content": clean_json({k: v for k, v in line.items() if v is not None}) + "\n",
+        "content": clean_json({k: v for k, v in line.items() if v is not None}, end="\n"),
         "createdAt": unix_s(e.get("timestamp")),
     }, ("id",))
 

@@ -131,7 +131,8 @@ def _agent(run: Run, w: Writer, agent: dict[str, Any]) -> None:
 
 def _ensure_agent(run: Run, w: Writer, session_id: str | None, agent_id: str | None) -> dict[str, Any]:
     agent = run.ledger.agent(session_id, agent_id)
-    w.insert("agent_roster", _roster_row(run, agent), ("agent_id",))
+    if not w.known("agent_roster", {"agent_id": agent["id"]}):  # else ensured earlier in this run
+        w.insert("agent_roster", _roster_row(run, agent), ("agent_id",))
     return agent
 
 

@@ -117,6 +117,8 @@ def _ensure_session(run: Run, w: Writer, session_id: str | None) -> bool:
     """Parent first: Massu's foreign keys reject an observation for an unknown session."""
     if not session_id:
         return False
+    if w.known("sessions", {"session_id": session_id}):
+        return True  # ensured earlier in this run
     w.insert("sessions", _session_row(run, run.ledger.session(session_id)), ("session_id",))
     return True
 

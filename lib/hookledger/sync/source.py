@@ -14,7 +14,8 @@ from typing import Any
 
 from hookledger.hotpath.events import main_agent_id
 from hookledger.hotpath.timeutil import utc_now
-from hookledger.store.ddl import CURSOR_DDL
+from hookledger.store.ddl import CURSOR_DDL, STATE_DIGEST_DDL
+from hookledger.store.migrations.m015_sync_incremental import SUBAGENT_INDEX
 
 AGENTS = "agents"  # the source of every agent: main threads, agent_registry, agents seen only in events
 
@@ -35,7 +36,8 @@ class Ledger:
         conn.row_factory = sqlite3.Row
         self.conn = conn
         self.path = path
-        self.conn.execute(CURSOR_DDL)  # the migration m007 makes it too; older ledgers need it here
+        self.conn.execute(CURSOR_DDL)  # the migrations m007, m015 make them too; older ledgers need them here
+        self.conn.execute(STATE_DIGEST_DDL)
         self._tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         self._sessions: dict[str, dict[str, Any]] | None = None
         self._agents: dict[str, dict[str, Any]] | None = None
@@ -91,22 +93,41 @@ class Ledger:
                 if not self.has(table):
                     continue
                 ts = "created_at" if table == "tasks" else ("spawn_time" if table == "agent_registry" else "timestamp")
-                for r in self.conn.execute(
-                        f"SELECT session_id, min({ts}) AS first, max({ts}) AS last FROM [{table}]"
-                        " WHERE session_id IS NOT NULL AND session_id != '' GROUP BY session_id"):
-                    sid = r["session_id"]
+                for sid in self._session_ids(table):
+                    if sid in found and found[sid].get("started_at"):
+                        continue
+                    first, last = self.conn.execute(f"SELECT min({ts}), max({ts}) FROM [{table}] WHERE session_id = ?",
+                                                    (sid,)).fetchone()
                     if sid not in found:
-                        found[sid] = {"session_id": sid, "project_dir": None, "started_at": r["first"],
+                        found[sid] = {"session_id": sid, "project_dir": None, "started_at": first,
                                       "ended_at": None, "end_reason": None, "source": None, "model": None,
-                                      "transcript_path": None, "last_event_at": r["last"], "status": "active",
+                                      "transcript_path": None, "last_event_at": last, "status": "active",
                                       "_rowid": 0}
-                    elif not found[sid].get("started_at"):
-                        found[sid]["started_at"] = r["first"]
+                    else:
+                        found[sid]["started_at"] = first
             for sid, model in self._transcript_models().items():
                 if sid in found and not found[sid].get("model"):
                     found[sid] = {**found[sid], "model": model}  # SessionStart often omits it
             self._sessions = found
         return self._sessions
+
+    def _session_ids(self, table: str) -> Iterator[str]:
+        """The distinct session ids of `table`, one index seek each (every ledger table that
+        names a session has an index led by session_id): not a scan of its rows."""
+        return self._distinct(table, "session_id")
+
+    def _distinct(self, table: str, column: str) -> Iterator[str]:
+        """The distinct non-empty text values of an indexed `column`, in order, by seeking the
+        next one after each (a skip scan: as many seeks as values, whatever the rows)."""
+        # One range term per seek: given a second one (`> ''`), SQLite may seek from that and
+        # filter, reading the whole index each time.
+        col = f"[{column}]"
+        cur = self.conn.execute(
+            f"WITH RECURSIVE v(x) AS (SELECT min({col}) FROM [{table}] WHERE {col} > ''"
+            f" UNION ALL SELECT (SELECT {col} FROM [{table}] WHERE {col} > x ORDER BY {col} LIMIT 1)"
+            " FROM v WHERE x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL")
+        for (value,) in cur:
+            yield value
 
     def _transcript_models(self) -> dict[str, str]:
         """session_id -> the model most of its transcript's messages came from (m004)."""
@@ -162,14 +183,7 @@ class Ledger:
         if not self.has("hook_events"):
             return []
         out = []
-        for r in self.conn.execute(
-                "SELECT session_id, agent_id, min(timestamp) AS first, max(timestamp) AS last,"
-                " max(CASE WHEN event_type = 'SubagentStop' THEN timestamp END) AS stopped_at,"
-                " sum(event_type != 'SubagentStop') AS acted"
-                " FROM hook_events WHERE agent_id IS NOT NULL AND agent_id != ''"
-                " GROUP BY session_id, agent_id ORDER BY min(rowid)"):
-            if r["agent_id"] in known:
-                continue
+        for r in self._event_agent_rows(known):
             agent_type = self._agent_type(r)
             if not r["acted"] and agent_type is None:
                 continue  # compaction's summariser
@@ -180,6 +194,28 @@ class Ledger:
                         "is_main": False, "task_description": None, "spawn_time": r["first"], "end_time": end,
                         "status": status, "files_changed": None, "model": session.get("model"), "_rowid": 0})
         return out
+
+    def _event_agent_rows(self, known: dict[str, dict[str, Any]]) -> list[sqlite3.Row]:
+        """Per (session, agent) of the subagents in hook_events that `known` lacks: first and
+        last run, when it stopped, whether it acted; in the order they first acted.
+
+        With m015's partial index the distinct subagent ids are one seek each and only the
+        unknown ones (few: their SubagentStart went unrecorded) are aggregated; without it
+        (a ledger opened without migrating), one pass over hook_events."""
+        aggregate = ("SELECT session_id, agent_id, min(timestamp) AS first, max(timestamp) AS last,"
+                     " max(CASE WHEN event_type = 'SubagentStop' THEN timestamp END) AS stopped_at,"
+                     " sum(event_type != 'SubagentStop') AS acted, min(rowid) AS first_rowid FROM hook_events")
+        indexed = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?",
+                                    (SUBAGENT_INDEX,)).fetchone()
+        if not indexed:
+            rows = self.conn.execute(f"{aggregate} WHERE agent_id IS NOT NULL AND agent_id != ''"
+                                     " GROUP BY session_id, agent_id ORDER BY min(rowid)")
+            return [r for r in rows if r["agent_id"] not in known]
+        found: list[sqlite3.Row] = []
+        for aid in self._distinct("hook_events", "agent_id"):
+            if aid not in known:
+                found += self.conn.execute(f"{aggregate} WHERE agent_id = ? GROUP BY session_id", (aid,)).fetchall()
+        return sorted(found, key=lambda r: r["first_rowid"])
 
     def _agent_type(self, r: sqlite3.Row) -> str | None:
         """The agent_type its payloads carry (SubagentStop has one), when not empty."""
@@ -207,9 +243,16 @@ class Ledger:
                 "task_description": None, "files_changed": None}
 
     def project_dir(self, fallback: str = "") -> str:
-        for s in self.sessions().values():
-            if s.get("project_dir"):
-                return s["project_dir"]
+        """The ledger's project: the directory its latest session recorded (CLAUDE_PROJECT_DIR
+        when the hooks ran), else the directory holding the ledger file, else `fallback`;
+        never the directory a sync happens to be run from."""
+        if self.has("sessions"):
+            row = self.conn.execute("SELECT project_dir FROM sessions WHERE project_dir IS NOT NULL"
+                                    " AND project_dir != '' ORDER BY rowid DESC LIMIT 1").fetchone()
+            if row:
+                return str(row[0])
+        if self.path:
+            return os.path.dirname(os.path.abspath(self.path))
         return fallback
 
     # -- cursors
@@ -224,6 +267,30 @@ class Ledger:
             "INSERT INTO sync_cursors (target, target_db, source_table, last_id, updated_at) VALUES (?,?,?,?,?)"
             " ON CONFLICT(target, target_db, source_table) DO UPDATE SET last_id=excluded.last_id,"
             " updated_at=excluded.updated_at", (target, target_db, source_table, int(last_id), utc_now()))
+
+
+    # -- state digests
+
+    def digests(self, target: str, target_db: str, source_table: str) -> dict[str, str]:
+        """row key -> digest of the state rows last synced from `source_table` into the target."""
+        return {r[0]: r[1] for r in self.conn.execute(
+            "SELECT row_key, digest FROM sync_state_digests WHERE target=? AND target_db=? AND source_table=?",
+            (target, target_db, source_table))}
+
+    def set_digests(self, target: str, target_db: str, source_table: str, digests: dict[str, str]) -> None:
+        """Record the digests of state rows the target committed (one ledger transaction)."""
+        if not digests:
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.executemany(
+                "INSERT INTO sync_state_digests (target, target_db, source_table, row_key, digest) VALUES (?,?,?,?,?)"
+                " ON CONFLICT(target, target_db, source_table, row_key) DO UPDATE SET digest=excluded.digest",
+                [(target, target_db, source_table, k, d) for k, d in digests.items()])
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
 
 
 # ---------------------------------------------------------------- settled rows

@@ -341,6 +341,8 @@ def _runtime_session(run: Run, w: Writer, s: dict[str, Any], *, only_insert: boo
 
 
 def _ensure_runtime_session(run: Run, w: Writer, session_id: str) -> str:
+    if w.known("runtime_sessions", {"id": runtime_session_id(session_id)}):
+        return runtime_session_id(session_id)  # ensured earlier in this run: not built again per event
     return _runtime_session(run, w, run.ledger.session(session_id), only_insert=True)
 
 

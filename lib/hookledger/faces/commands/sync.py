@@ -42,11 +42,14 @@ def _summary(report: Any) -> str:
 @click.option("--dry-run", is_flag=True, help="Report what would be written; change neither the target nor the cursors.")
 @click.option("--progress", "force_progress", is_flag=True,
               help="Show progress on stderr even when it is not a terminal (shown on a terminal for large syncs).")
+@click.option("--wait", "wait", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
+              help="How long to wait for a target another process holds locked (backoff, a note on stderr),"
+                   " before failing with the lock's holder; nothing half-written either way.")
 @click.option("--quiet", is_flag=True, help="No progress and no summary (used by the automatic SessionEnd sync).")
 @click.option("--after-pid", type=int, default=None, hidden=True,
               help="Start once this process has exited (the SessionEnd hook that spawned this sync).")
 def command(to: str, target_db: str, project: str | None, db_path: str | None, dry_run: bool, force_progress: bool,
-            quiet: bool, after_pid: int | None) -> None:
+            wait: float, quiet: bool, after_pid: int | None) -> None:
     """Sync the session ledger into a larger system's database (incremental and idempotent).
 
     Only new ledger rows are read (a cursor per target in the ledger), rows already in the target
@@ -75,14 +78,36 @@ def command(to: str, target_db: str, project: str | None, db_path: str | None, d
     from hookledger.sync import sync
     from hookledger.sync.base import TargetLocked
 
+    if not project and not os.environ.get("CLAUDE_PROJECT_DIR"):
+        project_dir = _ledger_project(ledger)  # not the directory the sync is run from
+        options = load(project_dir).get("sync", {}).get(to, {})
+
     try:
         report = sync(to, ledger, os.path.abspath(target_db), project_dir=project_dir, dry_run=dry_run,
                       config=options if isinstance(options, dict) else {},
-                      progress=starter(force=force_progress, quiet=quiet))
+                      progress=starter(force=force_progress, quiet=quiet),
+                      wait=wait, notify=None if quiet else _note)
     except TargetLocked as exc:
         raise HookledgerError(f"{target_db} is locked by another process: {exc}") from exc
     if not quiet:
         _say(_summary(report))
+
+
+def _ledger_project(ledger: str) -> str:
+    """The project the ledger records (sync.source.Ledger.project_dir): it names the project in
+    the targets (flightdeck's project_id, Team-X's company) and holds the sync options."""
+    from hookledger.sync.source import Ledger
+
+    opened = Ledger.open(ledger)
+    try:
+        return opened.project_dir()
+    finally:
+        opened.close()
+
+
+def _note(text: str) -> None:
+    """A line on stderr while the sync waits (stdout carries only the summary)."""
+    click.echo(f"hookledger sync: {text}", err=True)
 
 
 def _say(summary: str) -> None:
