@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +16,16 @@ from typing import Any
 from hookledger.hotpath.events import main_agent_id
 from hookledger.hotpath.timeutil import utc_now
 from hookledger.store.ddl import CURSOR_DDL
+
+_LENGTH_ONLY = re.compile(r"<\d+ chars>")  # what the audit summary keeps of a long text
+
+
+def _length(text: Any) -> int | None:
+    m = re.fullmatch(r"<(\d+) chars>", text) if isinstance(text, str) else None
+    return int(m.group(1)) if m else None
+
+
+_BRANCH_LINES = 50  # transcript lines read to find the session's git branch
 
 AGENTS = "agents"  # the source of every agent: main threads, agent_registry, agents seen only in events
 
@@ -39,6 +50,7 @@ class Ledger:
         self._tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         self._sessions: dict[str, dict[str, Any]] | None = None
         self._agents: dict[str, dict[str, Any]] | None = None
+        self._prompts: dict[str, dict[str, Any]] = {}  # per-run caches of per-session reads
 
     @classmethod
     def open(cls, path: str) -> Ledger:
@@ -120,16 +132,110 @@ class Ledger:
         return out
 
     def first_prompt(self, session_id: str) -> str | None:
-        """The session's first user prompt (from its UserPromptSubmit audit row), if recorded."""
-        if not self.has("hook_events"):
+        """The text of the session's first user prompt, if it was recorded."""
+        return next((p["text"] for p in self.prompts(session_id) if p["text"]), None)
+
+    def prompts(self, session_id: str) -> list[dict[str, Any]]:
+        """The session's prompts to its main thread in order: created_at, text (None when only
+        its length was kept), chars, prompt_id, event_rowid (its UserPromptSubmit audit row).
+
+        Text comes from the prompts table (m012, redacted, full up to its cap); a ledger
+        without it falls back to the audit summary, which keeps short prompts only (a longer
+        one is "<147 chars>": that is a length, never used as the text).
+        """
+        cache = self._prompts.setdefault("by_session", {})
+        if session_id in cache:
+            return cache[session_id]
+        events = self.query("SELECT rowid AS id, timestamp, payload_summary FROM hook_events WHERE session_id = ?"
+                            " AND event_type = 'UserPromptSubmit' ORDER BY rowid", (session_id,)) \
+            if self.has("hook_events") else []
+        out: list[dict[str, Any]] = []
+        if self.has("prompts"):
+            cols = {r[1] for r in self.conn.execute("PRAGMA table_info(prompts)")}
+            agent = "agent_id IS NULL AND " if "agent_id" in cols else ""
+            rows = self.query(f"SELECT rowid AS id, * FROM prompts WHERE {agent}session_id = ?"
+                              " ORDER BY created_at, rowid", (session_id,))
+            for r in rows:
+                out.append({"prompt_id": r.get("prompt_id"), "created_at": r.get("created_at"), "text": r.get("text"),
+                            "chars": r.get("chars"), "event_rowid": None})
+        if not out:
+            for e in events:
+                summary = loads(e["payload_summary"])
+                text = summary.get("prompt") if isinstance(summary, dict) else None
+                known = isinstance(text, str) and bool(text.strip()) and not _LENGTH_ONLY.fullmatch(text)
+                out.append({"prompt_id": (summary or {}).get("prompt_id") if isinstance(summary, dict) else None,
+                            "created_at": e["timestamp"], "text": text if known else None,
+                            "chars": len(text) if known else _length(text), "event_rowid": e["id"]})
+        cache[session_id] = out
+        return out
+
+    def task_at(self, session_id: str | None, agent_id: str | None, ts: str | None,
+                task_id: str | None = None) -> dict[str, Any] | None:
+        """The task an agent was working on at `ts`: the named one, else its task that was
+        open then (created before, not completed before), the latest such."""
+        if not self.has("tasks") or not session_id:
             return None
-        for r in self.conn.execute("SELECT payload_summary FROM hook_events WHERE session_id = ?"
-                                   " AND event_type = 'UserPromptSubmit' ORDER BY id", (session_id,)):
-            summary = loads(r[0])
-            prompt = summary.get("prompt") if isinstance(summary, dict) else None
-            if isinstance(prompt, str) and prompt.strip():
-                return prompt
-        return None
+        tasks = self._prompts.setdefault("tasks", {})
+        if session_id not in tasks:
+            tasks[session_id] = self.query("SELECT * FROM tasks WHERE session_id = ? ORDER BY created_at, rowid",
+                                           (session_id,))
+        if task_id:
+            return next((t for t in tasks[session_id] if t["task_id"] == str(task_id)), None)
+        main = main_agent_id(session_id)
+        found = None
+        for t in tasks[session_id]:
+            owner = t.get("agent_id") or main
+            if owner != (agent_id or main) or (ts and (t.get("created_at") or "") > ts):
+                continue
+            done = t.get("completed_at") if t.get("status") == "completed" else None
+            if t.get("status") == "deleted" or (done and ts and done < ts):
+                continue
+            found = t
+        return found
+
+    def branch(self, session_id: str) -> str | None:
+        """The git branch the session started on: its transcript's first `gitBranch` (Claude
+        Code stamps it on each line; the hooks' payloads do not carry it). None when the
+        transcript is gone or names none. Read without following a symlink, first lines only."""
+        cache = self._prompts.setdefault("branch", {})
+        if session_id in cache:
+            return cache[session_id]
+        path = self.session(session_id).get("transcript_path")
+        found = None
+        if isinstance(path, str) and path:
+            try:
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+                with os.fdopen(fd, "r", encoding="utf-8", errors="replace") as f:
+                    for _, line in zip(range(_BRANCH_LINES), f):
+                        entry = loads(line)
+                        if isinstance(entry, dict) and isinstance(entry.get("gitBranch"), str) and entry["gitBranch"]:
+                            found = entry["gitBranch"]
+                            break
+            except OSError:
+                found = None
+        cache[session_id] = found
+        return found
+
+    def spawn(self, agent_id: str) -> dict[str, Any] | None:
+        """The Agent tool call that launched a subagent (agent_spawns, m011+): parent, prompt."""
+        if not self.has("agent_spawns"):
+            return None
+        rows = self.query("SELECT * FROM agent_spawns WHERE agent_id = ? LIMIT 1", (agent_id,))
+        return rows[0] if rows else None
+
+    def last_messages(self, session_id: str, agent_id: str | None = None) -> list[dict[str, Any]]:
+        """Stop (or a subagent's SubagentStop) events with the assistant's last message."""
+        if not self.has("hook_events"):
+            return []
+        kind, who = ("SubagentStop", "agent_id = ?") if agent_id else ("Stop", "(agent_id IS NULL OR agent_id = '')")
+        rows = self.query(f"SELECT rowid AS id, timestamp, payload_summary FROM hook_events WHERE session_id = ?"
+                          f" AND event_type = ? AND {who} ORDER BY rowid",
+                          (session_id, kind, *([agent_id] if agent_id else [])))
+        for r in rows:
+            summary = loads(r["payload_summary"])
+            text = summary.get("last_assistant_message") if isinstance(summary, dict) else None
+            r["message"] = text if isinstance(text, str) and not _LENGTH_ONLY.fullmatch(text) else None
+        return rows
 
     def session(self, session_id: str) -> dict[str, Any]:
         return self.sessions().get(session_id) or {"session_id": session_id, "status": "active", "_rowid": 0}
