@@ -170,9 +170,10 @@ class Ledger:
         return out
 
     def task_at(self, session_id: str | None, agent_id: str | None, ts: str | None,
-                task_id: str | None = None) -> dict[str, Any] | None:
+                task_id: str | None = None, *, or_last: bool = False) -> dict[str, Any] | None:
         """The task an agent was working on at `ts`: the named one, else its task that was
-        open then (created before, not completed before), the latest such."""
+        open then (created before, not completed before), the latest such; with `or_last`,
+        failing that, the last task it had that was not deleted."""
         if not self.has("tasks") or not session_id:
             return None
         tasks = self._prompts.setdefault("tasks", {})
@@ -191,6 +192,9 @@ class Ledger:
             if t.get("status") == "deleted" or (done and ts and done < ts):
                 continue
             found = t
+        if found is None and or_last:
+            found = next((t for t in reversed(tasks[session_id]) if t.get("status") != "deleted"
+                          and (t.get("agent_id") or main) == (agent_id or main)), None)
         return found
 
     def branch(self, session_id: str) -> str | None:
@@ -235,6 +239,9 @@ class Ledger:
             summary = loads(r["payload_summary"])
             text = summary.get("last_assistant_message") if isinstance(summary, dict) else None
             r["message"] = text if isinstance(text, str) and not _LENGTH_ONLY.fullmatch(text) else None
+            path = (summary.get("agent_transcript_path") if agent_id else summary.get("transcript_path")) \
+                if isinstance(summary, dict) else None
+            r["transcript"] = path if isinstance(path, str) else None
         return rows
 
     def session(self, session_id: str) -> dict[str, Any]:
