@@ -223,7 +223,6 @@ def _task(run: Run, w: Writer, t: dict[str, Any]) -> None:
     written, and one written before stays as it was."""
     status = TASK_STATUS.get(t.get("status") or "")
     if status is None:
-        w.skip("tasks")
         return
     created, updated = unix_s(t.get("created_at")), unix_s(t.get("completed_at") or t.get("updated_at") or t.get("created_at"))
     order = int(t["task_id"]) if str(t["task_id"]).isdigit() else 0
