@@ -183,6 +183,10 @@ def check_flightdeck(path: Path, db: Path) -> None:
     assert retros
     if "data" in retros[0]:
         assert {json.loads(r["data"])["kind"] for r in retros} == {"pre_compact", "post_compact", "session_end"}
+    [talk] = s.rows(path, "SELECT * FROM conversations WHERE agent_id = ?", (lead,))
+    said = s.rows(path, "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (talk["id"],))
+    assert [m["content"] for m in said if m["sender"] == "user"] == _prompts(db) and talk["task_id"] == "1"
+    assert "The parser is written; its tests still fail on empty input." in [m["content"] for m in said]
     [project] = s.rows(path, "SELECT * FROM projects WHERE id = 'acme-app'")
     sessions = s.rows(path, "SELECT * FROM project_sessions WHERE project_id = ?", (project["id"],))
     assert len(sessions) == len(ledger(db, "SELECT session_id FROM sessions"))
@@ -237,6 +241,8 @@ def check_teamx(path: Path, db: Path) -> None:
     messages = [m["content"] for m in s.rows(path, "SELECT * FROM messages WHERE thread_id = ? AND author_kind = 'user'"
                                              " ORDER BY created_at", (thread_id(TEAM),))]
     assert messages == _prompts(db)
+    members = s.rows(path, "SELECT * FROM thread_members WHERE thread_id = ?", (thread_id(TEAM),))
+    assert [(m["member_id"], m["member_kind"]) for m in members] == [(rts["employee_id"], "employee")]
     claims = s.rows(path, "SELECT * FROM events WHERE event_type = 'claude_code.file_claimed'")
     assert any(json.loads(c["payload_json"])["agent_id"] == WRITER for c in claims)
 

@@ -85,6 +85,24 @@ CREATE INDEX IF NOT EXISTS idx_decisions_needs_confirmation ON decisions(needs_c
 CREATE INDEX IF NOT EXISTS idx_decisions_lead_id ON decisions(lead_id);
 CREATE INDEX IF NOT EXISTS idx_decisions_project_id ON decisions(project_id);
 """,
+    "conversations": """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY NOT NULL,
+    agent_id TEXT NOT NULL,
+    task_id TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_conversations_agent ON conversations(agent_id);
+""",
+    "messages": """
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    sender TEXT NOT NULL,
+    content TEXT NOT NULL,
+    from_role TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_messages_conversation ON messages(conversation_id);
+""",
     "dag_tasks": f"""
 CREATE TABLE IF NOT EXISTS dag_tasks (
     id TEXT NOT NULL,
@@ -199,6 +217,7 @@ def _agent(run: Run, w: Writer, agent: dict[str, Any]) -> None:
     """An agent's roster row; a subagent's spawn, and its end once it ended."""
     w.upsert("agent_roster", _roster_row(run, agent), ("agent_id",),
              ("updated_at", "last_task_summary", "model", "status"))
+    _conversation(run, w, agent)
     if agent.get("is_main"):
         return
     _delegation(run, w, agent)
@@ -209,6 +228,33 @@ def _agent(run: Run, w: Writer, agent: dict[str, Any]) -> None:
         action = "task_completed" if agent["status"] == "completed" else "agent_terminated"
         _activity(run, w, agent, action, agent["end_time"], f"Agent {agent['id']} {agent['status']}",
                   {"status": agent["status"], "files_changed": agent.get("files_changed")})
+
+
+def _conversation(run: Run, w: Writer, agent: dict[str, Any]) -> None:
+    """The agent's conversation: for a lead the user's prompts and its replies (the message it
+    stopped on), for a subagent the lead's instructions (the spawn prompt) and its last message."""
+    sid = agent.get("session_id") or ""
+    if not sid:
+        return
+    task = run.ledger.task_at(sid, None if agent.get("is_main") else agent["id"], None, or_last=True)
+    said: list[tuple[str, str, str | None, str | None]] = []  # (sender, from_role, content, time)
+    if agent.get("is_main"):
+        said += [("user", "user", p["text"], p["created_at"]) for p in run.ledger.prompts(sid)]
+    else:
+        spawn = run.ledger.spawn(agent["id"]) or {}
+        said.append(("agent", "lead", spawn.get("prompt") or spawn.get("description"), spawn.get("requested_at")))
+    said += [("agent", role(agent), r["message"], r["timestamp"])
+             for r in run.ledger.last_messages(sid, None if agent.get("is_main") else agent["id"])]
+    said = [x for x in said if x[2]]
+    if not said:
+        return
+    conversation = stable_id("conversation", sid, agent["id"])
+    w.upsert("conversations", {"id": conversation, "agent_id": agent["id"], "task_id": task["task_id"] if task else None},
+             ("id",), ("task_id",))
+    for sender, from_role, content, ts in said:
+        w.insert("messages", {"conversation_id": conversation, "sender": sender, "content": clean(content),
+                              "from_role": from_role, "timestamp": iso_z(ts), "created_at": iso_z(ts)},
+                 ("conversation_id", "sender", "content", "timestamp", "created_at"))
 
 
 def _delegation(run: Run, w: Writer, agent: dict[str, Any]) -> None:

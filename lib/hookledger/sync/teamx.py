@@ -214,6 +214,15 @@ CREATE TABLE IF NOT EXISTS tool_calls (
     created_at INTEGER NOT NULL
 );
 """,
+    "thread_members": """
+CREATE TABLE IF NOT EXISTS thread_members (
+    thread_id TEXT NOT NULL REFERENCES threads(id),
+    member_id TEXT NOT NULL,
+    member_kind TEXT NOT NULL,
+    role_in_thread TEXT,
+    PRIMARY KEY (thread_id, member_id, member_kind)
+);
+""",
     "messages": """
 CREATE TABLE IF NOT EXISTS messages (
     id TEXT PRIMARY KEY,
@@ -467,6 +476,10 @@ def _thread(run: Run, w: Writer, s: dict[str, Any]) -> str | None:
         return None
     row = _thread_row(run, s)
     w.insert("threads", row, ("id",))
+    if w.target.has_table("thread_members"):
+        w.insert("thread_members", {"thread_id": row["id"], "member_id": run.cache["employee_id"],
+                                    "member_kind": "employee", "role_in_thread": "assignee"},
+                 ("thread_id", "member_id", "member_kind"))
     return row["id"]
 
 
@@ -557,7 +570,8 @@ def _event(run: Run, w: Writer, e: dict[str, Any]) -> None:
     if status:
         w.insert("runtime_heartbeats", {"id": stable_id("hb", sid, ref), "session_id": rts,
                                         "company_id": run.cache["company_id"], "employee_id": run.cache["employee_id"],
-                                        "status": status, "cost_delta_json": "{}", "message": e.get("event_type"),
+                                        "status": status, "current_run_id": run_id(sid), "cost_delta_json": "{}",
+                                        "message": e.get("event_type"),
                                         "created_at": created}, ("id",))
     _tool_call(run, w, e, summary if isinstance(summary, dict) else {}, created)
 
