@@ -241,6 +241,10 @@ def check_teamx(path: Path, db: Path) -> None:
     messages = [m["content"] for m in s.rows(path, "SELECT * FROM messages WHERE thread_id = ? AND author_kind = 'user'"
                                              " ORDER BY created_at", (thread_id(TEAM),))]
     assert messages == _prompts(db)
+    edges = s.rows(path, "SELECT * FROM org_edges WHERE manager_id = ?", (rts["employee_id"],))
+    assert [e["report_id"] for e in edges] == [s.rows(path, "SELECT id FROM employees WHERE name = 'Claude Code general-purpose'")[0]["id"]]
+    assert digest["last_summarized_message_id"] in {m["id"] for m in s.rows(path, "SELECT id FROM messages WHERE thread_id = ?",
+                                                                              (thread_id(TEAM),))}
     members = s.rows(path, "SELECT * FROM thread_members WHERE thread_id = ?", (thread_id(TEAM),))
     assert [(m["member_id"], m["member_kind"]) for m in members] == [(rts["employee_id"], "employee")]
     claims = s.rows(path, "SELECT * FROM events WHERE event_type = 'claude_code.file_claimed'")

@@ -223,6 +223,15 @@ CREATE TABLE IF NOT EXISTS thread_members (
     PRIMARY KEY (thread_id, member_id, member_kind)
 );
 """,
+    "org_edges": """
+CREATE TABLE IF NOT EXISTS org_edges (
+    id TEXT PRIMARY KEY,
+    company_id TEXT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
+    manager_id TEXT NOT NULL REFERENCES employees(id) ON DELETE CASCADE,
+    report_id TEXT NOT NULL UNIQUE REFERENCES employees(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL
+);
+""",
     "messages": """
 CREATE TABLE IF NOT EXISTS messages (
     id TEXT PRIMARY KEY,
@@ -495,6 +504,10 @@ def _subagent_employee(run: Run, w: Writer, agent_type: str) -> str:
                            "level": "IC", "name": f"Claude Code {agent_type}", "title": "Subagent", "status": "offline",
                            "tools_allowed_json": "[]", "tools_denied_json": "[]", "is_system": 0,
                            "created_at": int(run.now * 1000)}, ("id",))
+    if w.target.has_table("org_edges"):  # subagents work for the main thread that launched them
+        w.insert("org_edges", {"id": stable_id("org", employee), "company_id": run.cache["company_id"],
+                               "manager_id": run.cache["employee_id"], "report_id": employee,
+                               "created_at": int(run.now * 1000)}, ("report_id",))  # one manager each
     return employee
 
 
@@ -776,12 +789,15 @@ def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
     digest = w.find("thread_digests", {"thread_id": thread})
     if digest is not None and (digest.get("updated_at") or 0) > created:
         return  # a newer snapshot already summarised the thread
+    said = w.conn.execute("SELECT id FROM messages WHERE thread_id = ? AND created_at <= ? ORDER BY created_at DESC, id"
+                          " LIMIT 1", (thread, created)).fetchone() if w.target.has_table("messages") else None
     row = {"id": stable_id("digest", sid), "company_id": run.cache["company_id"], "thread_id": thread, "summary": summary,
+           "last_summarized_message_id": said[0] if said else None,
            "pinned_facts_json": clean_json(blockers + [f"changed {f}" for f in files[:20]]),
            "estimated_tokens": len(summary or "") // 4, "freshness": "fresh" if kind == "session_end" else "stale",
            "created_at": created if digest is None else digest.get("created_at"), "updated_at": created}
     w.upsert("thread_digests", row, ("thread_id",),
-             ("summary", "pinned_facts_json", "estimated_tokens", "freshness", "updated_at"))
+             ("summary", "pinned_facts_json", "estimated_tokens", "freshness", "updated_at", "last_summarized_message_id"))
 
 
 def steps(run: Run) -> list[tuple[str, Any, bool]]:
