@@ -231,6 +231,10 @@ def check_teamx(path: Path, db: Path) -> None:
     [session] = ledger(db, "SELECT * FROM sessions WHERE session_id = ?", (TEAM,))
     [rts] = s.rows(path, "SELECT * FROM runtime_sessions WHERE id = ?", (runtime_session_id(TEAM),))
     assert rts["current_run_id"] == run_id(TEAM) and rts["pid"] == session["claude_pid"]
+    # its task is still in progress, but the session ended: the checkout expired, no current ticket
+    assert rts["current_ticket_id"] is None
+    [checkout] = s.rows(path, "SELECT * FROM ticket_checkouts WHERE ticket_id = ?", (ticket["id"],))
+    assert checkout["status"] == "expired" and checkout["runtime_session_id"] == rts["id"]
     [run] = s.rows(path, "SELECT * FROM runs WHERE id = ?", (run_id(TEAM),))
     if "latency_ms" in run:  # the populated Team-X's runs table has no such column
         assert run["latency_ms"] == round((parse_utc(session["ended_at"]) - parse_utc(session["started_at"])) * 1000)

@@ -42,6 +42,9 @@ def test_empty_target_creates_company_employee_and_sessions(tmp_path):
     assert tickets["Fix flaky tests"]["status"] == "in-progress"
     checkouts = {r["ticket_id"]: r["status"] for r in s.rows(target, "SELECT * FROM ticket_checkouts")}
     assert checkouts == {tickets["Add login form"]["id"]: "completed", tickets["Fix flaky tests"]["id"]: "active"}
+    # the live session works on the ticket it holds; the ended one on none
+    assert sessions[runtime_session_id(s.SID_B)]["current_ticket_id"] == tickets["Fix flaky tests"]["id"]
+    assert sessions[runtime_session_id(s.SID_A)]["current_ticket_id"] is None
 
 
 def test_prepopulated_tickets_get_checkouts_but_never_two_active(tmp_path):

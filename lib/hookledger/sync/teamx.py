@@ -707,6 +707,19 @@ def _task(run: Run, w: Writer, t: dict[str, Any]) -> None:
                            "released": "task deleted"}[state],
         "created_at": claimed, "updated_at": touched,
     }, ("id",), ("status", "last_heartbeat_at", "expires_at", "released_at", "release_reason", "updated_at"))
+    _current_ticket(w, rts, ticket["id"], state == "active")
+
+
+def _current_ticket(w: Writer, rts: str, ticket: str, active: bool) -> None:
+    """The runtime session (ours: its id is minted) works on the ticket it holds an active
+    checkout of; once that checkout ends it works on none."""
+    row = w.find("runtime_sessions", {"id": rts})
+    if row is None or "current_ticket_id" not in row:
+        return
+    wanted = ticket if active else (None if row["current_ticket_id"] == ticket else row["current_ticket_id"])
+    if row["current_ticket_id"] != wanted:
+        w.conn.execute("UPDATE runtime_sessions SET current_ticket_id = ? WHERE id = ?", (wanted, rts))
+        w.count("updated", "runtime_sessions")
 
 
 # ---------------------------------------------------------------- verdicts and snapshots
