@@ -50,7 +50,7 @@ class Ledger:
         self._tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         self._sessions: dict[str, dict[str, Any]] | None = None
         self._agents: dict[str, dict[str, Any]] | None = None
-        self._prompts: dict[str, dict[str, Any]] = {}  # per-run caches of per-session reads
+        self._memo: dict[str, dict[Any, Any]] = {}  # per-run caches of per-session reads
 
     @classmethod
     def open(cls, path: str) -> Ledger:
@@ -143,7 +143,7 @@ class Ledger:
         without it falls back to the audit summary, which keeps short prompts only (a longer
         one is "<147 chars>": that is a length, never used as the text).
         """
-        cache = self._prompts.setdefault("by_session", {})
+        cache = self._memo.setdefault("by_session", {})
         if session_id in cache:
             return cache[session_id]
         events = self.query("SELECT rowid AS id, timestamp, payload_summary FROM hook_events WHERE session_id = ?"
@@ -176,7 +176,7 @@ class Ledger:
         failing that, the last task it had that was not deleted."""
         if not self.has("tasks") or not session_id:
             return None
-        tasks = self._prompts.setdefault("tasks", {})
+        tasks = self._memo.setdefault("tasks", {})
         if session_id not in tasks:
             tasks[session_id] = self.query("SELECT * FROM tasks WHERE session_id = ? ORDER BY created_at, rowid",
                                            (session_id,))
@@ -201,7 +201,7 @@ class Ledger:
         """The git branch the session started on: its transcript's first `gitBranch` (Claude
         Code stamps it on each line; the hooks' payloads do not carry it). None when the
         transcript is gone or names none. Read without following a symlink, first lines only."""
-        cache = self._prompts.setdefault("branch", {})
+        cache = self._memo.setdefault("branch", {})
         if session_id in cache:
             return cache[session_id]
         path = self.session(session_id).get("transcript_path")
@@ -229,6 +229,9 @@ class Ledger:
 
     def last_messages(self, session_id: str, agent_id: str | None = None) -> list[dict[str, Any]]:
         """Stop (or a subagent's SubagentStop) events with the assistant's last message."""
+        cache = self._memo.setdefault("stops", {})
+        if (session_id, agent_id) in cache:
+            return cache[(session_id, agent_id)]
         if not self.has("hook_events"):
             return []
         kind, who = ("SubagentStop", "agent_id = ?") if agent_id else ("Stop", "(agent_id IS NULL OR agent_id = '')")
@@ -242,6 +245,7 @@ class Ledger:
             path = (summary.get("agent_transcript_path") if agent_id else summary.get("transcript_path")) \
                 if isinstance(summary, dict) else None
             r["transcript"] = path if isinstance(path, str) else None
+        cache[(session_id, agent_id)] = rows
         return rows
 
     def session(self, session_id: str) -> dict[str, Any]:

@@ -437,7 +437,13 @@ def _runtime_session(run: Run, w: Writer, s: dict[str, Any], *, only_insert: boo
 
 
 def _ensure_runtime_session(run: Run, w: Writer, session_id: str) -> str:
-    return _runtime_session(run, w, run.ledger.session(session_id), only_insert=True)
+    """The session's runtime session, run and thread exist (parents first). Checked once per
+    session per transaction: the memo lives on the writer, so a retried batch checks again."""
+    ensured: set[str] = w.__dict__.setdefault("_teamx_sessions", set())
+    if session_id not in ensured:
+        _runtime_session(run, w, run.ledger.session(session_id), only_insert=True)
+        ensured.add(session_id)
+    return runtime_session_id(session_id)
 
 
 def _session(run: Run, w: Writer, row: dict[str, Any]) -> None:
@@ -803,7 +809,8 @@ def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
     if digest is not None and (digest.get("updated_at") or 0) > created:
         return  # a newer snapshot already summarised the thread
     said = w.conn.execute("SELECT id FROM messages WHERE thread_id = ? AND created_at <= ? ORDER BY created_at DESC, id"
-                          " LIMIT 1", (thread, created)).fetchone() if w.target.has_table("messages") else None
+                          " LIMIT 1", (thread, created)).fetchone() \
+        if {"thread_id", "created_at"} <= set(w.target.columns("messages")) else None
     row = {"id": stable_id("digest", sid), "company_id": run.cache["company_id"], "thread_id": thread, "summary": summary,
            "last_summarized_message_id": said[0] if said else None,
            "pinned_facts_json": clean_json(blockers + [f"changed {f}" for f in files[:20]]),
