@@ -16,7 +16,8 @@ from typing import Any
 
 from hookledger.hotpath.events import main_agent_id
 from hookledger.sync.base import Run, Writer, clean, clean_json, iso_z, iso_z_at, seconds, stable_id
-from hookledger.sync.source import AGENTS, claim_done, claim_released, error_settled
+from hookledger.sync.source import (AGENTS, claim_done, claim_released, error_settled, open_task_line,
+                                    snapshot_facts)
 
 NAME = "flightdeck"
 LOCK_TTL_S = 300
@@ -494,18 +495,10 @@ def _session(run: Run, w: Writer, s: dict[str, Any]) -> None:
 def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
     """A snapshot (pre/post compaction, session end) as the lead's session retro: what was done,
     what failed, what is still open, as of then."""
-    from hookledger.sync.source import loads
-
-    content = loads(snap.get("content"))
-    content = content if isinstance(content, dict) else {}
-    listed = lambda key: [x for x in content.get(key) or [] if isinstance(x, dict)]  # noqa: E731
-    data = {"source": "hookledger", "session_id": snap.get("session_id"), "kind": snap.get("snapshot_type"),
-            "files_touched": [f for f in content.get("files_touched") or [] if isinstance(f, str)],
-            "open_tasks": [{"id": t.get("task_id"), "status": t.get("status"), "subject": t.get("subject")}
-                           for t in listed("tasks")],
-            "failed_approaches": [{"approach": f.get("approach"), "reason": f.get("reason")} for f in listed("failed_paths")],
-            "unresolved_errors": [{"category": e.get("category"), "command": e.get("command") or e.get("tool"),
-                                   "message": e.get("message")} for e in listed("unresolved_errors")]}
+    facts = snapshot_facts(snap)
+    data = {"source": "hookledger", "session_id": snap.get("session_id"), "kind": facts.kind,
+            "files_touched": facts.files, "open_tasks": [open_task_line(t) for t in facts.tasks],
+            "failed_approaches": facts.failed, "unresolved_errors": facts.errors}
     w.insert("session_retros", {"lead_id": main_agent_id(snap.get("session_id") or ""), "data": clean_json(data),
                                 "created_at": iso_z(snap.get("timestamp"))}, ("lead_id", "created_at", "data"))
 

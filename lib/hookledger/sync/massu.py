@@ -13,7 +13,8 @@ import os
 from typing import Any
 
 from hookledger.sync.base import Run, Writer, clean, clean_json, iso_z, unix_s
-from hookledger.sync.source import AGENTS, claim_done, claim_settled, error_settled, loads
+from hookledger.sync.source import (AGENTS, claim_done, claim_settled, error_settled, loads, open_task_line,
+                                    snapshot_facts)
 
 NAME = "massu"
 
@@ -316,31 +317,24 @@ def _completed_tasks(run: Run, session_id: str, ts: str) -> list[dict[str, Any]]
                             " AND coalesce(completed_at, updated_at, created_at, '') <= ? ORDER BY rowid", (session_id, ts))
 
 
-def _summary_row(run: Run, snap: dict[str, Any], content: dict[str, Any]) -> dict[str, Any]:
-    """A session summary from one snapshot (the JSON snapshots.collect writes).
+def _summary_row(run: Run, snap: dict[str, Any]) -> dict[str, Any]:
+    """A session summary from one snapshot.
 
     Everything comes from the snapshot itself or from ledger facts fixed before it was taken
     (the first prompt, tasks completed by then), so re-reading it yields the same row.
     """
     sid, ts = snap["session_id"], snap.get("timestamp") or ""
-    listed = lambda key: [x for x in content.get(key) or [] if isinstance(x, dict)]  # noqa: E731
+    facts = snapshot_facts(snap)
     done = _completed_tasks(run, sid, ts)
-    open_tasks = listed("tasks")
-    files = [f for f in content.get("files_touched") or [] if isinstance(f, str)]
-    failed = [f"{f.get('approach')}: {f.get('reason')}" if f.get("reason") else str(f.get("approach"))
-              for f in listed("failed_paths") if f.get("approach") and f.get("session_id") in (sid, None)]
-    errors = [f"{e.get('category') or 'runtime'} error ({e.get('command') or e.get('tool') or e.get('file_path') or '?'}):"
-              f" {e.get('message') or ''}".strip() for e in listed("unresolved_errors")]
     progress = {t["task_id"]: "completed" for t in done}
-    progress.update({str(t.get("task_id")): t.get("status") or "pending" for t in open_tasks if t.get("task_id")})
+    progress.update({str(t.get("task_id")): t.get("status") or "pending" for t in facts.tasks if t.get("task_id")})
     return {
         "session_id": sid, "request": clean(run.ledger.first_prompt(sid), 10_000),
         "completed": _lines([f"Task {t['task_id']}: {t['subject'] or ''}".strip() for t in done]
-                            + [f"Changed {f}" for f in files]),
-        "failed_attempts": _lines(failed + errors),
-        "next_steps": _lines([f"Task {t.get('task_id')} ({t.get('status') or 'pending'}): {t.get('subject') or ''}"
-                              for t in open_tasks]),
-        "files_modified": clean_json(files),
+                            + [f"Changed {f}" for f in facts.files]),
+        "failed_attempts": _lines(facts.failed + facts.errors),
+        "next_steps": _lines([open_task_line(t) for t in facts.tasks]),
+        "files_modified": clean_json(facts.files),
         "plan_progress": clean_json(progress),
         "created_at": iso_z(ts), "created_at_epoch": unix_s(ts),
     }
@@ -353,11 +347,8 @@ def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
     if not _ensure_session(run, w, sid):
         w.skip("session_summaries")
         return
-    kind = snap.get("snapshot_type")
-    content = loads(snap.get("content"))
-    row = _summary_row(run, snap, content if isinstance(content, dict) else {})
-    w.insert("session_summaries", row, _SUMMARY_KEY)
-    if kind == "pre_compact":
+    w.insert("session_summaries", _summary_row(run, snap), _SUMMARY_KEY)
+    if snap.get("snapshot_type") == "pre_compact":
         _audit(run, w, snap, event_type="compaction", actor="hook",
                metadata=clean_json({"source": "hookledger", "snapshot_type": "pre_compact"}))
 

@@ -11,6 +11,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from hookledger.hotpath.events import main_agent_id
@@ -366,6 +367,36 @@ def claim_released(c: dict[str, Any]) -> bool:
 def error_settled(e: dict[str, Any]) -> bool:
     """Auto-fixed or abandoned (m004 sets resolved_at then); before m004 errors never changed."""
     return "resolved_at" not in e or e.get("resolution") in ("auto_fixed", "abandoned")
+
+
+@dataclass(frozen=True)
+class SnapshotFacts:
+    """What a context snapshot (the JSON snapshots.collect writes) says, as every target reads it."""
+
+    kind: str
+    files: list[str]  # files touched in the session so far
+    tasks: list[dict[str, Any]]  # tasks still open: task_id, subject, status
+    failed: list[str]  # "approach: why it failed", this session's
+    errors: list[str]  # "<category> error (<command or tool or file>): <message>", still unresolved
+
+
+def snapshot_facts(snap: dict[str, Any]) -> SnapshotFacts:
+    content = loads(snap.get("content"))
+    content = content if isinstance(content, dict) else {}
+    listed = lambda key: [x for x in content.get(key) or [] if isinstance(x, dict)]  # noqa: E731
+    return SnapshotFacts(
+        kind=snap.get("snapshot_type") or "snapshot",
+        files=[f for f in content.get("files_touched") or [] if isinstance(f, str)],
+        tasks=listed("tasks"),
+        failed=[f"{f.get('approach')}: {f.get('reason')}" if f.get("reason") else str(f.get("approach"))
+                for f in listed("failed_paths") if f.get("approach") and f.get("session_id") in (snap.get("session_id"), None)],
+        errors=[f"{e.get('category') or 'runtime'} error ({e.get('command') or e.get('tool') or e.get('file_path') or '?'}):"
+                f" {e.get('message') or ''}".strip() for e in listed("unresolved_errors")])
+
+
+def open_task_line(t: dict[str, Any]) -> str:
+    """"Task 1 (in_progress): Ship the parser": an open task of a snapshot, in one line."""
+    return f"Task {t.get('task_id')} ({t.get('status') or 'pending'}): {t.get('subject') or ''}".strip()
 
 
 def loads(text: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 from hookledger.hotpath.events import snake
 from hookledger.sync.base import Run, Writer, clean, clean_json, stable_id, unix_ms
-from hookledger.sync.source import AGENTS, claim_released, loads
+from hookledger.sync.source import AGENTS, claim_released, loads, open_task_line, snapshot_facts
 
 NAME = "teamx"
 ADAPTER_KIND = "claude-code"
@@ -773,16 +773,9 @@ def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
     _ensure_runtime_session(run, w, sid)
     session = run.ledger.session(sid)
     thread = _thread(run, w, session)
-    content = loads(snap.get("content"))
-    content = content if isinstance(content, dict) else {}
-    listed = lambda key: [x for x in content.get(key) or [] if isinstance(x, dict)]  # noqa: E731
-    files = [f for f in content.get("files_touched") or [] if isinstance(f, str)]
-    open_tasks = listed("tasks")
-    blockers = ([f"{e.get('category') or 'runtime'} error: {e.get('command') or e.get('tool') or ''} {e.get('message') or ''}".strip()
-                 for e in listed("unresolved_errors")]
-                + [f"failed approach: {f.get('approach')}" + (f" ({f.get('reason')})" if f.get("reason") else "")
-                   for f in listed("failed_paths") if f.get("approach")])
-    kind = snap.get("snapshot_type") or "snapshot"
+    facts = snapshot_facts(snap)
+    files, open_tasks, kind = facts.files, facts.tasks, facts.kind
+    blockers = facts.errors + [f"failed approach: {f}" for f in facts.failed]
     progress = "; ".join(x for x in (
         f"{len(files)} file(s) changed: {', '.join(files[:20])}" if files else "no file changed",
         f"{len(open_tasks)} task(s) open" if open_tasks else "no task open",
@@ -793,8 +786,7 @@ def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
         checkpoint = "completion" if not open_tasks and not blockers else "stopped"
     else:
         checkpoint = "manual"  # a compaction: Claude Code's own context checkpoint
-    nxt = next((f"Task {x.get('task_id')} ({x.get('status') or 'pending'}): {x.get('subject') or ''}".strip()
-                for x in open_tasks), None)
+    nxt = next((open_task_line(x) for x in open_tasks), None)
     w.insert("run_checkpoints", {
         "id": stable_id("checkpoint", sid, snap["_rowid"], snap.get("timestamp")), "company_id": run.cache["company_id"],
         "thread_id": thread, "run_id": run_id(sid), "employee_id": run.cache["employee_id"], "checkpoint_kind": checkpoint,
