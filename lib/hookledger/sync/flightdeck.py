@@ -467,6 +467,32 @@ def _verdict(run: Run, w: Writer, v: dict[str, Any]) -> None:
     }, ("id",))
 
 
+def _asked(run: Run, w: Writer, c: dict[str, Any]) -> None:
+    """A claim conflict under `claims.policy: ask` was a decision put to the user: needs
+    confirmation, confirmed once the tool call went ahead, rejected when the session ended
+    without it, recorded (pending) until then."""
+    if c.get("answer") != "ask" or not c.get("session_id"):
+        return
+    sid = c["session_id"]
+    agent = _ensure_agent(run, w, sid, c.get("agent_id"))
+    ran = run.ledger.query("SELECT timestamp FROM hook_events WHERE session_id = ? AND tool_use_id = ? AND event_type IN"
+                           " ('PostToolUse', 'PostToolUseFailure') ORDER BY rowid LIMIT 1",
+                           (sid, c.get("tool_use_id"))) if c.get("tool_use_id") and run.ledger.has("hook_events") else []
+    session = run.ledger.session(sid)
+    status, decided = ("confirmed", ran[0]["timestamp"]) if ran else (
+        ("rejected", session.get("ended_at")) if session.get("status") != "active" else ("recorded", None))
+    w.upsert("decisions", {
+        "id": stable_id("decision-claim", sid, c["_rowid"]), "agent_id": agent["id"], "agent_role": role(agent),
+        "lead_id": main_agent_id(sid), "project_id": project_id(run),
+        "title": clean(f"{c.get('operation') or c.get('tool_name') or 'Change'} {c['file_path']} while"
+                       f" {c.get('holder_agent_id') or 'another agent'} holds it?", 200),
+        "rationale": clean(f"{c.get('holder_agent_id')} claimed it at {c.get('holder_claimed_at')}"
+                           + (f" for: {c['holder_task']}" if c.get("holder_task") else "")),
+        "needs_confirmation": 1, "status": status, "auto_approved": 0, "confirmed_at": iso_z(decided),
+        "created_at": iso_z(c.get("timestamp")), "category": "general",
+    }, ("id",), ("status", "confirmed_at"))
+
+
 def prepare(run: Run, w: Writer) -> None:
     """The project every roster row names (flightdeck's projects table)."""
     pid = project_id(run)
@@ -511,5 +537,6 @@ def steps(run: Run) -> list[tuple[str, Any, bool]]:
         ("error_log", _error, False, error_settled),
         ("tasks", _task, True),
         ("llm_verdicts", _verdict, False),
+        ("claim_conflicts", _asked, True),
         ("context_snapshots", _snapshot, False),
     ]
