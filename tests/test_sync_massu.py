@@ -130,3 +130,24 @@ def test_error_fixed_after_a_sync_becomes_a_bugfix_once(tmp_path):
     s.run("massu", ledger, target, project)  # the open error held the cursor: its fix arrives
     assert titles() == ["Fixed test error: make check", "test error: make check (attempt 1)"]
     assert s.run("massu", ledger, target, project).inserted == {}
+
+
+def test_a_delegation_is_told_once_its_task_is_known(tmp_path):
+    """A subagent whose Agent call is not linked yet has no task: its delegation waits for it,
+    so the observation is written once, with the task (never a second, task-less one)."""
+    ledger, project = s.setup(tmp_path)
+    target = tmp_path / "memory.db"
+    conn = sqlite3.connect(str(ledger))
+    s.insert(conn, "agent_registry", id="a0new0000000000001", session_id=s.SID_B, agent_type="Explore",
+             spawn_time=s.ago(10), status="running")
+    conn.commit()
+    s.run("massu", ledger, target, project)
+    delegated = lambda: [o["title"] for o in s.rows(target, "SELECT title FROM observations WHERE type = 'decision'"  # noqa: E731
+                                                    " AND title LIKE '%a0new%'")]
+    assert delegated() == []
+    conn.execute("UPDATE agent_registry SET task_description = 'Map the modules' WHERE id = 'a0new0000000000001'")
+    conn.commit()
+    conn.close()
+    s.run("massu", ledger, target, project)
+    assert delegated() == ["Delegated to Explore agent a0new0000000000001: Map the modules"]
+    assert s.run("massu", ledger, target, project).inserted == {}

@@ -207,7 +207,7 @@ def _conversation(run: Run, w: Writer, agent: dict[str, Any]) -> None:
         "status": "answered" if ended else "pending",
         "createdAt": unix_s(spawn.get("requested_at") or agent.get("spawn_time")),
         "updatedAt": unix_s(agent.get("end_time") or agent.get("spawn_time")),
-    }, ("id",), ("answer", "status", "updatedAt", "taskId"))
+    }, ("id",), ("question", "answer", "status", "updatedAt", "taskId"))
 
 
 def task_ref(session_id: str, task_id: str) -> str:

@@ -270,7 +270,7 @@ def _delegation(run: Run, w: Writer, agent: dict[str, Any]) -> None:
         "lead_id": main_agent_id(agent.get("session_id") or ""), "team_id": "default",
         "status": "active" if ended is None else ("completed" if agent["status"] == "completed" else "failed"),
         "created_at": iso_z(agent.get("spawn_time")), "completed_at": iso_z(ended),
-    }, ("delegation_id",), ("completed_at", "status", "dag_task_id"))
+    }, ("delegation_id",), ("task", "context", "completed_at", "status", "dag_task_id"))
 
 
 def _ensure_agent(run: Run, w: Writer, session_id: str | None, agent_id: str | None) -> dict[str, Any]:

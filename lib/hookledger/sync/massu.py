@@ -149,7 +149,9 @@ def _session(run: Run, w: Writer, s: dict[str, Any]) -> None:
     """The session, then its prompts (user_prompts) and turns (conversation_turns): a turn is
     a prompt with what followed until the next one (tool calls, the assistant's last message)."""
     s = {**s, **run.ledger.session(s["session_id"])}
-    w.upsert("sessions", _session_row(run, s), ("session_id",), ("status", "ended_at", "ended_at_epoch", "task_id"))
+    # branch and task_id are mutable too: rows an older hookledger wrote lack them, and stay ours
+    w.upsert("sessions", _session_row(run, s), ("session_id",),
+             ("status", "ended_at", "ended_at_epoch", "task_id", "branch", "git_branch"))
     prompts = run.ledger.prompts(s["session_id"])
     if not prompts:
         return
@@ -360,6 +362,8 @@ def _agent(run: Run, w: Writer, agent: dict[str, Any]) -> None:
         return
     kind = agent.get("agent_type") or "agent"
     task = agent.get("task_description") or (run.ledger.spawn(agent["id"]) or {}).get("description")
+    if task is None and agent.get("status") == "running":
+        return  # its Agent call is not linked yet: written once its task is known (or it ended)
     row = {"session_id": agent["session_id"], "agent_id": agent["id"], "timestamp": agent.get("spawn_time")}
     _observation(run, w, row, type_="decision", title=f"Delegated to {kind} agent {agent['id']}" + (f": {task}" if task else ""),
                  text=f"Subagent {agent['id']} ({kind}) spawned" + (f" to {task}" if task else ""), importance=2,

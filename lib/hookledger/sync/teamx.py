@@ -543,7 +543,7 @@ def _agent(run: Run, w: Writer, agent: dict[str, Any]) -> None:
         "last_heartbeat_at": last, "started_at": started, "ended_at": ended,
         "failure_reason": {"failed": "subagent failed", "stale": "subagent went stale (never stopped)"}.get(status),
         "created_at": started, "updated_at": max(last, ended or 0),
-    }, ("id",), ("status", "last_heartbeat_at", "ended_at", "failure_reason", "updated_at"))
+    }, ("id",), ("status", "last_heartbeat_at", "ended_at", "failure_reason", "updated_at", "capabilities_json"))
 
 
 def _claim(run: Run, w: Writer, c: dict[str, Any]) -> None:
