@@ -16,7 +16,7 @@ from typing import Any
 
 from hookledger.hotpath.events import snake
 from hookledger.sync.base import Run, Writer, clean, clean_json, stable_id, unix_ms
-from hookledger.sync.source import AGENTS, claim_released, loads, open_task_line, snapshot_facts
+from hookledger.sync.source import AGENTS, claim_released, claim_settled, loads, open_task_line, snapshot_facts
 
 NAME = "teamx"
 ADAPTER_KIND = "claude-code"
@@ -546,12 +546,17 @@ def _agent(run: Run, w: Writer, agent: dict[str, Any]) -> None:
     }, ("id",), ("status", "last_heartbeat_at", "ended_at", "failure_reason", "updated_at", "capabilities_json"))
 
 
+def _claim_final(c: dict[str, Any]) -> bool:
+    """Its tool call finished and the claim ended: its events (insert-only) say the last word."""
+    return claim_settled(c) and claim_released(c)
+
+
 def _claim(run: Run, w: Writer, c: dict[str, Any]) -> None:
     """A file claim as events of the acting agent's runtime session: claimed (once its call
     ran, or was refused), and released when the claim ended."""
     sid = c.get("session_id")
-    if not sid:
-        return
+    if not sid or c.get("phase") == "requested" and c.get("released_at") is None:
+        return  # its call is still running: the next sync reads it again (the cursor waits)
     rts = _ensure_runtime_session(run, w, sid)
     payload = {"session_id": sid, "runtime_session_id": rts, "agent_id": c.get("agent_id"), "file": c["file_path"],
                "operation": c.get("operation"), "claim": c.get("status") or "held", "phase": c.get("phase"),
@@ -817,7 +822,7 @@ def steps(run: Run) -> list[tuple[str, Any, bool]]:
         ("sessions", _session, True),
         (AGENTS, _agent, True),
         ("hook_events", _event, False),
-        ("file_claims", _claim, False, claim_released),
+        ("file_claims", _claim, False, _claim_final),
         ("tasks", _task, True),
         ("llm_verdicts", _verdict, False),
         ("context_snapshots", _snapshot, False),
