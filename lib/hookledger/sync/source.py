@@ -28,6 +28,11 @@ def _length(text: Any) -> int | None:
 
 _BRANCH_LINES = 50  # transcript lines read to find the session's git branch
 
+def _prompt(row: dict[str, Any], event_rowid: int | None) -> dict[str, Any]:
+    return {"prompt_id": row.get("prompt_id"), "created_at": row.get("created_at"), "text": row.get("text"),
+            "chars": row.get("chars"), "event_rowid": event_rowid}
+
+
 AGENTS = "agents"  # the source of every agent: main threads, agent_registry, agents seen only in events
 
 # Tables whose ids name a session; used to find sessions missing from `sessions`.
@@ -140,9 +145,10 @@ class Ledger:
         """The session's prompts to its main thread in order: created_at, text (None when only
         its length was kept), chars, prompt_id, event_rowid (its UserPromptSubmit audit row).
 
-        Text comes from the prompts table (m012, redacted, full up to its cap); a ledger
-        without it falls back to the audit summary, which keeps short prompts only (a longer
-        one is "<147 chars>": that is a length, never used as the text).
+        Each UserPromptSubmit the hooks recorded, its text from the prompts table (m012,
+        redacted, full up to its cap) matched by prompt id or time, else from the audit
+        summary, which keeps short prompts only (a longer one is "<147 chars>": a length,
+        never used as the text); then the prompts table's rows no hook saw (imports).
         """
         cache = self._memo.setdefault("by_session", {})
         if session_id in cache:
@@ -150,23 +156,32 @@ class Ledger:
         events = self.query("SELECT rowid AS id, timestamp, payload_summary FROM hook_events WHERE session_id = ?"
                             " AND event_type = 'UserPromptSubmit' ORDER BY rowid", (session_id,)) \
             if self.has("hook_events") else []
-        out: list[dict[str, Any]] = []
+        rows: list[dict[str, Any]] = []
         if self.has("prompts"):
             cols = {r[1] for r in self.conn.execute("PRAGMA table_info(prompts)")}
             agent = "agent_id IS NULL AND " if "agent_id" in cols else ""
             rows = self.query(f"SELECT rowid AS id, * FROM prompts WHERE {agent}session_id = ?"
                               " ORDER BY created_at, rowid", (session_id,))
-            for r in rows:
-                out.append({"prompt_id": r.get("prompt_id"), "created_at": r.get("created_at"), "text": r.get("text"),
-                            "chars": r.get("chars"), "event_rowid": None})
-        if not out:
-            for e in events:
-                summary = loads(e["payload_summary"])
-                text = summary.get("prompt") if isinstance(summary, dict) else None
-                known = isinstance(text, str) and bool(text.strip()) and not _LENGTH_ONLY.fullmatch(text)
-                out.append({"prompt_id": (summary or {}).get("prompt_id") if isinstance(summary, dict) else None,
-                            "created_at": e["timestamp"], "text": text if known else None,
-                            "chars": len(text) if known else _length(text), "event_rowid": e["id"]})
+        by_id = {r.get("prompt_id"): r for r in rows}
+        by_time = {r.get("created_at"): r for r in rows}
+        used: set[int] = set()
+        out: list[dict[str, Any]] = []
+        for e in events:  # each prompt the hooks saw, its text from the prompts table when it has it
+            summary = loads(e["payload_summary"])
+            summary = summary if isinstance(summary, dict) else {}
+            row = by_id.get(summary.get("prompt_id")) or by_time.get(e["timestamp"])
+            if row is not None and row["id"] not in used:
+                used.add(row["id"])
+                out.append(_prompt(row, e["id"]))
+                continue
+            text = summary.get("prompt")
+            known = isinstance(text, str) and bool(text.strip()) and not _LENGTH_ONLY.fullmatch(text)
+            out.append({"prompt_id": summary.get("prompt_id"), "created_at": e["timestamp"],
+                        "text": text if known else None, "chars": len(text) if known else _length(text),
+                        "event_rowid": e["id"]})
+        # prompts the hooks missed (`hookledger import` fills them from the transcript)
+        out += [_prompt(r, None) for r in rows if r["id"] not in used]
+        out.sort(key=lambda p: p["created_at"] or "")
         cache[session_id] = out
         return out
 
