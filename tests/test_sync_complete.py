@@ -256,3 +256,30 @@ def check_teamx(path: Path, db: Path) -> None:
 
 
 CHECKS = {"massu": check_massu, "flightdeck": check_flightdeck, "codewalkers": check_codewalkers, "teamx": check_teamx}
+
+
+def test_a_drifted_table_without_its_key_columns_is_never_overwritten(recorded, tmp_path):
+    """A target table that lost part of a natural key (user_prompts.prompt_number,
+    project_sessions.started_at) cannot tell its rows apart by it: each prompt or session is
+    added once, none overwrites another, and a second sync adds nothing."""
+    project, db = recorded
+    massu = tmp_path / "memory.db"
+    conn = s.open_target(massu)
+    conn.executescript((s.FOREIGN / "seed_massu.sql").read_text().replace('    "prompt_number" INTEGER,\n', ""))
+    conn.close()
+    fd = tmp_path / "fd.db"
+    conn = s.open_target(fd)
+    conn.executescript((s.FOREIGN / "seed_flightdeck.sql").read_text().replace(
+        '''    "task" TEXT,\n    "started_at" TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))\n''', '''    "task" TEXT\n'''))
+    conn.close()
+    for path, table, gone in ((massu, "user_prompts", "prompt_number"), (fd, "project_sessions", "started_at")):
+        assert gone not in {c["name"] for c in s.rows(path, f"PRAGMA table_info({table})")}
+    for target, path in (("massu", massu), ("flightdeck", fd)):
+        _sync(target, db, path, project)
+        again = _sync(target, db, path, project)
+        assert again.inserted == {} and again.updated == {}, (target, again.as_dict())
+        s.check_constraints(path)
+    texts = [r["prompt_text"] for r in s.rows(massu, "SELECT prompt_text FROM user_prompts WHERE session_id = ?", (TEAM,))]
+    assert texts == _prompts(db)
+    tasks = [r["task"] for r in s.rows(fd, "SELECT task FROM project_sessions")]
+    assert len(tasks) == len(ledger(db, "SELECT session_id FROM sessions")) and _prompts(db)[0] in tasks

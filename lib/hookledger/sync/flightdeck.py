@@ -15,7 +15,8 @@ import os
 from typing import Any
 
 from hookledger.hotpath.events import main_agent_id
-from hookledger.sync.base import Run, Writer, clean, clean_json, iso_z, iso_z_at, seconds, stable_id
+from hookledger.sync.base import (Run, Writer, clean, clean_json, iso_z, iso_z_at, seconds, stable_id,
+                                  upsert_where_keyed)
 from hookledger.sync.source import (AGENTS, claim_done, claim_released, error_settled, open_task_line,
                                     snapshot_facts)
 
@@ -510,7 +511,7 @@ def _session(run: Run, w: Writer, s: dict[str, Any]) -> None:
         w.skip("project_sessions")
         return
     s = {**s, **run.ledger.session(s["session_id"])}
-    w.upsert("project_sessions", {"project_id": pid, "lead_id": main_agent_id(s["session_id"]),
+    upsert_where_keyed(w, "project_sessions", {"project_id": pid, "lead_id": main_agent_id(s["session_id"]),
                                   "session_id": s["session_id"], "task": clean(run.ledger.first_prompt(s["session_id"]), 500),
                                   "started_at": iso_z(s.get("started_at")),
                                   "status": "active" if s.get("status") == "active" else "completed",

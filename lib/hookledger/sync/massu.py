@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hookledger.sync.base import Run, Writer, clean, clean_json, iso_z, unix_s
+from hookledger.sync.base import Run, Writer, clean, clean_json, iso_z, unix_s, upsert_where_keyed
 from hookledger.sync.source import (AGENTS, claim_done, claim_settled, error_settled, loads, open_task_line,
                                     snapshot_facts)
 
@@ -161,13 +161,13 @@ def _session(run: Run, w: Writer, s: dict[str, Any]) -> None:
         text = clean(p["text"]) if p["text"] else None
         # a prompt whose text was not kept (capture off, or a long one before m012) stays NULL:
         # its length is not its text; the text arrives once the ledger has it
-        w.upsert("user_prompts", {"session_id": s["session_id"], "prompt_number": n, "prompt_text": text,
+        upsert_where_keyed(w, "user_prompts", {"session_id": s["session_id"], "prompt_number": n, "prompt_text": text,
                                   "created_at": iso_z(p["created_at"]), "created_at_epoch": unix_s(p["created_at"])},
                  _PROMPT_KEY, ("prompt_text",))
         tools = _turn_tools(run, s["session_id"], p["created_at"], end)
         reply = next((r["message"] for r in reversed(replies) if r["timestamp"] >= (p["created_at"] or "")
                       and (end is None or r["timestamp"] < end)), None)
-        w.upsert("conversation_turns", {
+        upsert_where_keyed(w, "conversation_turns", {
             "session_id": s["session_id"], "turn_number": n, "user_prompt": text,
             "assistant_response": clean(reply, TURN_RESPONSE_MAX),
             "tool_calls_summary": clean_json([{"tool": k, "calls": v} for k, v in tools.items()]),
