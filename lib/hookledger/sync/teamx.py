@@ -394,12 +394,13 @@ def _run_row(run: Run, w: Writer, s: dict[str, Any], started: int, *, only_inser
            "provider": "anthropic",
            "model": s.get("model") or "unknown", **_usage(run, s["session_id"]), "latency_ms": latency, "cost_usd": "0",
            "started_at": started, "ended_at": ended, "status": RUN_STATUS.get(s.get("status") or "", "running"),
+           "error": "session abandoned without SessionEnd" if s.get("status") == "abandoned" else None,
            "kind": "agentic"}
     if only_insert:
         w.insert("runs", row, ("id",))
     else:
         w.upsert("runs", row, ("id",), ("model", "prompt_tokens", "completion_tokens", "tool_calls_count", "ended_at",
-                                        "status", "latency_ms", "thread_id"))
+                                        "status", "latency_ms", "thread_id", "error"))
     return row["id"]
 
 
