@@ -214,14 +214,18 @@ class Ledger:
         return found
 
     def branch(self, session_id: str) -> str | None:
-        """The git branch the session started on: its transcript's first `gitBranch` (Claude
+        """The git branch the session started on: sessions.git_branch where the ledger keeps it
+        (m014, from the transcript import), else its transcript's first `gitBranch` (Claude
         Code stamps it on each line; the hooks' payloads do not carry it). None when the
         transcript is gone or names none. Read without following a symlink, first lines only."""
         cache = self._memo.setdefault("branch", {})
         if session_id in cache:
             return cache[session_id]
-        path = self.session(session_id).get("transcript_path")
-        found = None
+        session = self.session(session_id)
+        path = session.get("transcript_path")
+        found = session.get("git_branch") or None
+        if found:
+            path = None
         if isinstance(path, str) and path:
             try:
                 fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
