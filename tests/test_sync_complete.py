@@ -160,6 +160,13 @@ def check_massu(path: Path, db: Path) -> None:
     assert any((r["file_path"] or "").endswith("src/parser.py") for r in rules)  # the denied claim
     [session] = s.rows(path, "SELECT * FROM sessions WHERE session_id = ?", (TEAM,))
     assert session["task_id"] == "1" and session["status"] == "completed"
+    # the branch a session started on, as its transcript says (f_team ships no transcript)
+    a = ledger(db, "SELECT session_id, transcript_path FROM sessions WHERE session_id = 'ebf09a36-f40b-44e4-9ed7-9d1599a096ce'")
+    lines = [json.loads(x) for x in Path(a[0]["transcript_path"]).read_text().splitlines() if x.strip()]
+    branch = next(x["gitBranch"] for x in lines if x.get("gitBranch"))
+    mine = s.rows(path, "SELECT * FROM sessions WHERE session_id = ?", (a[0]["session_id"],))[0]
+    if "project" not in mine:  # the populated memory.db holds Massu's own row for that session: left alone
+        assert mine["branch"] == branch and session["branch"] is None
 
 
 def check_flightdeck(path: Path, db: Path) -> None:
