@@ -224,9 +224,11 @@ def _task(run: Run, w: Writer, t: dict[str, Any]) -> None:
     status = TASK_STATUS.get(t.get("status") or "")
     if status is None:
         return
-    created, updated = unix_s(t.get("created_at")), unix_s(t.get("completed_at") or t.get("updated_at") or t.get("created_at"))
+    created = unix_s(t.get("created_at"))
+    updated = unix_s(t.get("completed_at") or t.get("updated_at") or t.get("created_at"))
     order = int(t["task_id"]) if str(t["task_id"]).isdigit() else 0
-    w.upsert("tasks", {"id": task_ref(t["session_id"], t["task_id"]), "name": clean(t.get("subject") or f"Task {t['task_id']}", 200),
+    w.upsert("tasks", {"id": task_ref(t["session_id"], t["task_id"]),
+                       "name": clean(t.get("subject") or f"Task {t['task_id']}", 200),
                        "description": clean(t.get("description")), "type": "auto", "category": "execute",
                        "priority": "medium", "status": status, "requiresApproval": 0, "order": order,
                        "summary": clean(t.get("status_reason")), "createdAt": created, "updatedAt": updated},
@@ -247,7 +249,8 @@ def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
     w.insert("agent_log_chunks", {
         "id": stable_id("chunk-snapshot", sid, snap["_rowid"], snap.get("timestamp")),
         "agentId": agent["id"], "agentName": _name(w, agent["id"]),
-        "sessionNumber": _session_number(run, {"session_id": sid, "_rowid": _event_rowid_at(run, sid, snap.get("timestamp"))}, agent),
+        "sessionNumber": _session_number(run, {"session_id": sid,
+                                                "_rowid": _event_rowid_at(run, sid, snap.get("timestamp"))}, agent),
         "content": clean_json(line) + "\n", "createdAt": unix_s(snap.get("timestamp")),
     }, ("id",))
 

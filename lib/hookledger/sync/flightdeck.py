@@ -251,8 +251,8 @@ def _conversation(run: Run, w: Writer, agent: dict[str, Any]) -> None:
     if not said:
         return
     conversation = stable_id("conversation", sid, agent["id"])
-    w.upsert("conversations", {"id": conversation, "agent_id": agent["id"], "task_id": task["task_id"] if task else None},
-             ("id",), ("task_id",))
+    w.upsert("conversations", {"id": conversation, "agent_id": agent["id"],
+                               "task_id": task["task_id"] if task else None}, ("id",), ("task_id",))
     for sender, from_role, content, ts in said:
         w.insert("messages", {"conversation_id": conversation, "sender": sender, "content": clean(content),
                               "from_role": from_role, "timestamp": iso_z(ts), "created_at": iso_z(ts)},
@@ -266,7 +266,8 @@ def _delegation(run: Run, w: Writer, agent: dict[str, Any]) -> None:
     ended = agent.get("end_time") if agent.get("status") in ENDED else None
     w.upsert("active_delegations", {
         "delegation_id": stable_id("delegation", agent.get("session_id"), agent["id"]), "agent_id": agent["id"],
-        "task": clean(agent.get("task_description") or spawn.get("description") or agent.get("agent_type") or agent["id"], 500),
+        "task": clean(agent.get("task_description") or spawn.get("description") or agent.get("agent_type")
+                      or agent["id"], 500),
         "context": clean(spawn.get("prompt")), "dag_task_id": task["task_id"] if task else None,
         "lead_id": main_agent_id(agent.get("session_id") or ""), "team_id": "default",
         "status": "active" if ended is None else ("completed" if agent["status"] == "completed" else "failed"),
@@ -396,8 +397,9 @@ def _file_history(run: Run, w: Writer, agent: dict[str, Any], c: dict[str, Any])
         w.insert("agent_file_history", {**key, "agent_role": role(agent), "first_touched_at": touched,
                                         "last_touched_at": touched}, tuple(key))
     elif (existing.get("last_touched_at") or "") < (touched or ""):
-        w.upsert("agent_file_history", {**key, "agent_role": role(agent), "first_touched_at": existing.get("first_touched_at"),
-                                        "last_touched_at": touched}, tuple(key), ("last_touched_at",))
+        w.upsert("agent_file_history", {**key, "agent_role": role(agent), "last_touched_at": touched,
+                                        "first_touched_at": existing.get("first_touched_at")},
+                 tuple(key), ("last_touched_at",))
 
 
 def _error(run: Run, w: Writer, e: dict[str, Any]) -> None:
@@ -476,9 +478,10 @@ def _asked(run: Run, w: Writer, c: dict[str, Any]) -> None:
         return
     sid = c["session_id"]
     agent = _ensure_agent(run, w, sid, c.get("agent_id"))
-    ran = run.ledger.query("SELECT timestamp FROM hook_events WHERE session_id = ? AND tool_use_id = ? AND event_type IN"
-                           " ('PostToolUse', 'PostToolUseFailure') ORDER BY rowid LIMIT 1",
-                           (sid, c.get("tool_use_id"))) if c.get("tool_use_id") and run.ledger.has("hook_events") else []
+    ran = run.ledger.query(
+        "SELECT timestamp FROM hook_events WHERE session_id = ? AND tool_use_id = ? AND event_type IN"
+        " ('PostToolUse', 'PostToolUseFailure') ORDER BY rowid LIMIT 1",
+        (sid, c.get("tool_use_id"))) if c.get("tool_use_id") and run.ledger.has("hook_events") else []
     session = run.ledger.session(sid)
     status, decided = ("confirmed", ran[0]["timestamp"]) if ran else (
         ("rejected", session.get("ended_at")) if session.get("status") != "active" else ("recorded", None))
@@ -498,10 +501,10 @@ def prepare(run: Run, w: Writer) -> None:
     """The project every roster row names (flightdeck's projects table)."""
     pid = project_id(run)
     if pid:
+        first = min((s.get("started_at") or "" for s in run.ledger.sessions().values()), default="")
         w.insert("projects", {"id": pid, "name": os.path.basename(run.project_dir.rstrip("/")) or pid,
-                              "description": "Claude Code sessions recorded by hookledger", "cwd": run.project_dir or None,
-                              "created_at": iso_z(min((s.get("started_at") or "" for s in run.ledger.sessions().values()),
-                                                      default="") or None)}, ("id",))
+                              "description": "Claude Code sessions recorded by hookledger",
+                              "cwd": run.project_dir or None, "created_at": iso_z(first or None)}, ("id",))
 
 
 def _session(run: Run, w: Writer, s: dict[str, Any]) -> None:
@@ -512,7 +515,8 @@ def _session(run: Run, w: Writer, s: dict[str, Any]) -> None:
         return
     s = {**s, **run.ledger.session(s["session_id"])}
     upsert_where_keyed(w, "project_sessions", {"project_id": pid, "lead_id": main_agent_id(s["session_id"]),
-                                  "session_id": s["session_id"], "task": clean(run.ledger.first_prompt(s["session_id"]), 500),
+                                  "session_id": s["session_id"],
+                                  "task": clean(run.ledger.first_prompt(s["session_id"]), 500),
                                   "started_at": iso_z(s.get("started_at")),
                                   "status": "active" if s.get("status") == "active" else "completed",
                                   "ended_at": iso_z(s.get("ended_at"))},

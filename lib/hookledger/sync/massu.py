@@ -365,7 +365,8 @@ def _agent(run: Run, w: Writer, agent: dict[str, Any]) -> None:
     if task is None and agent.get("status") == "running":
         return  # its Agent call is not linked yet: written once its task is known (or it ended)
     row = {"session_id": agent["session_id"], "agent_id": agent["id"], "timestamp": agent.get("spawn_time")}
-    _observation(run, w, row, type_="decision", title=f"Delegated to {kind} agent {agent['id']}" + (f": {task}" if task else ""),
+    _observation(run, w, row, type_="decision",
+                 title=f"Delegated to {kind} agent {agent['id']}" + (f": {task}" if task else ""),
                  text=f"Subagent {agent['id']} ({kind}) spawned" + (f" to {task}" if task else ""), importance=2,
                  files=[], plan_item=_plan_item(run, row))
     if agent.get("status") in ("failed", "aborted_stale") and agent.get("end_time"):

@@ -408,9 +408,11 @@ def snapshot_facts(snap: dict[str, Any]) -> SnapshotFacts:
         files=[f for f in content.get("files_touched") or [] if isinstance(f, str)],
         tasks=listed("tasks"),
         failed=[f"{f.get('approach')}: {f.get('reason')}" if f.get("reason") else str(f.get("approach"))
-                for f in listed("failed_paths") if f.get("approach") and f.get("session_id") in (snap.get("session_id"), None)],
-        errors=[f"{e.get('category') or 'runtime'} error ({e.get('command') or e.get('tool') or e.get('file_path') or '?'}):"
-                f" {e.get('message') or ''}".strip() for e in listed("unresolved_errors")])
+                for f in listed("failed_paths")
+                if f.get("approach") and f.get("session_id") in (snap.get("session_id"), None)],
+        errors=[f"{e.get('category') or 'runtime'} error"
+                f" ({e.get('command') or e.get('tool') or e.get('file_path') or '?'}): {e.get('message') or ''}".strip()
+                for e in listed("unresolved_errors")])
 
 
 def open_task_line(t: dict[str, Any]) -> str:

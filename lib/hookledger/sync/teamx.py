@@ -564,7 +564,8 @@ def _claim(run: Run, w: Writer, c: dict[str, Any]) -> None:
                "tool_use_id": c.get("tool_use_id")}
     for kind, ts in (("file_claimed", c.get("timestamp")), ("file_released", c.get("released_at"))):
         if ts:
-            w.insert("events", {"id": stable_id("evt-claim", sid, c["_rowid"], kind), "company_id": run.cache["company_id"],
+            w.insert("events", {"id": stable_id("evt-claim", sid, c["_rowid"], kind),
+                                "company_id": run.cache["company_id"],
                                 "actor_id": run.cache["employee_id"], "actor_kind": "employee",
                                 "event_type": f"claude_code.{kind}", "payload_json": clean_json(payload),
                                 "created_at": unix_ms(ts) or int(run.now * 1000)}, ("id",))
@@ -672,12 +673,14 @@ def _own_ticket(run: Run, w: Writer, t: dict[str, Any]) -> dict[str, Any] | None
     created = unix_ms(t.get("created_at")) or int(run.now * 1000)
     updated = unix_ms(t.get("completed_at") or t.get("updated_at")) or created
     w.upsert("tickets", {
-        "id": ref, "company_id": run.cache["company_id"], "title": clean(t.get("subject") or f"Task {t['task_id']}", 200),
+        "id": ref, "company_id": run.cache["company_id"],
+        "title": clean(t.get("subject") or f"Task {t['task_id']}", 200),
         "description": clean(t.get("description") or "") or "", "status": status, "priority": "medium",
         "assignee_id": run.cache["employee_id"], "reporter_id": run.cache["employee_id"], "reporter_kind": "employee",
         "labels_json": clean_json(["claude-code", f"task:{t['task_id']}"]), "dependencies_json": "[]",
         "thread_id": _thread(run, w, run.ledger.session(t["session_id"])),
-        "created_at": created, "updated_at": updated, "closed_at": unix_ms(t.get("completed_at")) if status == "done" else None,
+        "created_at": created, "updated_at": updated,
+        "closed_at": unix_ms(t.get("completed_at")) if status == "done" else None,
     }, ("id",), ("title", "description", "status", "updated_at", "closed_at"))
     return w.find("tickets", {"id": ref})
 
@@ -686,7 +689,8 @@ def _task(run: Run, w: Writer, t: dict[str, Any]) -> None:
     status = t.get("status")
     if not w.target.has_table("tickets"):
         return
-    ticket = _ticket_for(run, w, t) if not w.find("tickets", {"id": ticket_ref(t["session_id"], t["task_id"])}) else None
+    ours = w.find("tickets", {"id": ticket_ref(t["session_id"], t["task_id"])})
+    ticket = _ticket_for(run, w, t) if ours is None else None
     if ticket is None:
         _ensure_runtime_session(run, w, t["session_id"])  # the thread and run it hangs from
         ticket = _own_ticket(run, w, t)
@@ -752,7 +756,8 @@ def _verdict(run: Run, w: Writer, v: dict[str, Any]) -> None:
     if task is not None and w.target.has_table("tickets"):
         ticket = _ticket_for(run, w, task) or w.find("tickets", {"id": ticket_ref(sid, task["task_id"])})
     item = stable_id("approval", sid, v["_rowid"], v.get("timestamp"))
-    payload = {"source": "hookledger", "session_id": sid, "hook_event": v.get("hook_event"), "task_id": v.get("task_id"),
+    payload = {"source": "hookledger", "session_id": sid, "hook_event": v.get("hook_event"),
+               "task_id": v.get("task_id"),
                "ticket_id": ticket["id"] if ticket else None, "run_id": run_id(sid), "verdict_source": v.get("source")}
     w.insert("approval_items", {
         "id": item, "company_id": run.cache["company_id"], "kind": "deliverable-review",
@@ -763,9 +768,11 @@ def _verdict(run: Run, w: Writer, v: dict[str, Any]) -> None:
                          + (f" ({task.get('subject')})" if task and task.get("subject") else ""), 500),
         "payload_json": clean_json(payload), "created_at": created, "resolved_at": created}, ("id",))
     w.insert("approval_decisions", {
-        "id": stable_id("approval-decision", sid, v["_rowid"], v.get("timestamp")), "company_id": run.cache["company_id"],
+        "id": stable_id("approval-decision", sid, v["_rowid"], v.get("timestamp")),
+        "company_id": run.cache["company_id"],
         "approval_kind": "deliverable-review", "approval_ref_id": item, "decision": "approved" if allowed else "denied",
-        "rationale": clean(v.get("reason")), "payload_json": clean_json({**payload, "decided_by": "hookledger task gate"}),
+        "rationale": clean(v.get("reason")),
+        "payload_json": clean_json({**payload, "decided_by": "hookledger task gate"}),
         "created_at": created}, ("id",))
 
 
@@ -794,8 +801,9 @@ def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
         checkpoint = "manual"  # a compaction: Claude Code's own context checkpoint
     nxt = next((open_task_line(x) for x in open_tasks), None)
     w.insert("run_checkpoints", {
-        "id": stable_id("checkpoint", sid, snap["_rowid"], snap.get("timestamp")), "company_id": run.cache["company_id"],
-        "thread_id": thread, "run_id": run_id(sid), "employee_id": run.cache["employee_id"], "checkpoint_kind": checkpoint,
+        "id": stable_id("checkpoint", sid, snap["_rowid"], snap.get("timestamp")),
+        "company_id": run.cache["company_id"], "thread_id": thread, "run_id": run_id(sid),
+        "employee_id": run.cache["employee_id"], "checkpoint_kind": checkpoint,
         "objective": clean(run.ledger.first_prompt(sid), 2000), "progress_summary": clean(f"{kind}: {progress}"),
         "blockers_json": clean_json(blockers), "next_action": clean(nxt),
         "active_artifact_refs_json": clean_json(files), "unresolved_approval_refs_json": "[]",
@@ -809,13 +817,15 @@ def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
     said = w.conn.execute("SELECT id FROM messages WHERE thread_id = ? AND created_at <= ? ORDER BY created_at DESC, id"
                           " LIMIT 1", (thread, created)).fetchone() \
         if {"thread_id", "created_at"} <= set(w.target.columns("messages")) else None
-    row = {"id": stable_id("digest", sid), "company_id": run.cache["company_id"], "thread_id": thread, "summary": summary,
+    row = {"id": stable_id("digest", sid), "company_id": run.cache["company_id"], "thread_id": thread,
+           "summary": summary,
            "last_summarized_message_id": said[0] if said else None,
            "pinned_facts_json": clean_json(blockers + [f"changed {f}" for f in files[:20]]),
            "estimated_tokens": len(summary or "") // 4, "freshness": "fresh" if kind == "session_end" else "stale",
            "created_at": created if digest is None else digest.get("created_at"), "updated_at": created}
     w.upsert("thread_digests", row, ("thread_id",),
-             ("summary", "pinned_facts_json", "estimated_tokens", "freshness", "updated_at", "last_summarized_message_id"))
+             ("summary", "pinned_facts_json", "estimated_tokens", "freshness", "updated_at",
+              "last_summarized_message_id"))
 
 
 def steps(run: Run) -> list[tuple[str, Any, bool]]:
