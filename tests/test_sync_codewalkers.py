@@ -24,7 +24,10 @@ def test_empty_target(tmp_path):
     assert len({a["name"] for a in agents.values()}) == len(agents)
     chunks = s.rows(target, "SELECT * FROM agent_log_chunks")
     conn_events = s.rows(s.Path(ledger), "SELECT count(*) AS n FROM hook_events")[0]["n"]
-    assert len(chunks) == conn_events
+    snapshots = s.rows(s.Path(ledger), "SELECT count(*) AS n FROM context_snapshots")[0]["n"]
+    assert len(chunks) == conn_events + snapshots  # each hook event, and each context snapshot
+    snap = [json.loads(c["content"]) for c in chunks if '"context_snapshot"' in c["content"]]
+    assert sorted(x["snapshot_type"] for x in snap) == ["pre_compact", "session_end"]
     sub = [c for c in chunks if c["agentId"] == s.SUB_LIVE]
     assert sub and all(c["agentName"] == agents[s.SUB_LIVE]["name"] for c in sub)
     line = json.loads(sub[0]["content"])

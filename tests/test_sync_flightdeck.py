@@ -116,3 +116,29 @@ def test_lock_ends_when_its_claim_is_released(tmp_path):
     assert lock["agent_id"] == s.SUB_LIVE and lock["expires_at"] == s.iso_z_at_ts(released)
     done = s.run("flightdeck", ledger, target, project)
     assert done.inserted == {} and done.updated == {}
+
+
+def test_a_claim_put_to_the_user_is_a_decision_needing_confirmation(tmp_path):
+    """claims.policy ask: pending while the session runs, confirmed once the call went ahead,
+    rejected when the session ended without it."""
+    ledger, project = s.setup(tmp_path)
+    conn = sqlite3.connect(str(ledger))
+    for n, (sid, ran) in enumerate(((s.SID_B, True), (s.SID_B, False), (s.SID_A, False))):
+        s.insert(conn, "claim_conflicts", timestamp=s.ago(25), session_id=sid, file_path=f"src/f{n}.py", agent_id=s.SUB_LIVE,
+                 tool_name="Edit", tool_use_id=f"toolu_ask{n}", operation="Edit", holder_agent_id=f"main:{sid}",
+                 holder_task="Fix it", holder_claimed_at=s.ago(60), policy="ask", answer="ask")
+        if ran:
+            s.insert(conn, "hook_events", session_id=sid, timestamp=s.ago(24), event_type="PostToolUse",
+                     dispatcher="PostToolUse", payload_summary="{}", event_uid=f"uid-ask{n}", agent_id=s.SUB_LIVE,
+                     tool_name="Edit", tool_use_id=f"toolu_ask{n}", outcome="ok", replayed=0)
+    conn.commit()
+    target = tmp_path / "fd.db"
+    s.run("flightdeck", ledger, target, project)
+    asked = {r["title"].split()[1]: r for r in s.rows(target, "SELECT * FROM decisions WHERE needs_confirmation = 1")}
+    assert {k: v["status"] for k, v in asked.items()} == {"src/f0.py": "confirmed", "src/f1.py": "recorded",
+                                                          "src/f2.py": "rejected"}
+    assert asked["src/f0.py"]["confirmed_at"] == s.iso_z_at_ts(s.rows(ledger, "SELECT timestamp FROM hook_events"
+                                                                       " WHERE tool_use_id = 'toolu_ask0'")[0]["timestamp"])
+    assert asked["src/f1.py"]["confirmed_at"] is None and asked["src/f1.py"]["auto_approved"] == 0
+    assert asked["src/f0.py"]["rationale"].endswith("for: Fix it")
+    assert s.run("flightdeck", ledger, target, project).inserted == {}

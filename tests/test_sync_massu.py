@@ -15,7 +15,8 @@ def test_empty_target_gets_documented_tables_and_conventions(tmp_path):
     ledger, project = s.setup(tmp_path)
     target = tmp_path / "memory.db"
     report = s.run("massu", ledger, target, project)
-    assert set(report.created_tables) == {"sessions", "observations", "session_summaries", "audit_log"}
+    assert set(report.created_tables) == {"sessions", "observations", "session_summaries", "audit_log", "user_prompts",
+                                         "conversation_turns"}
     assert s.fk_violations(target) == []
     sessions = {r["session_id"]: r for r in s.rows(target, "SELECT * FROM sessions")}
     assert set(sessions) == {s.SID_A, s.SID_B, s.SID_C}  # C only appears in failed_paths / hook_events
@@ -23,7 +24,8 @@ def test_empty_target_gets_documented_tables_and_conventions(tmp_path):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", sessions[s.SID_A]["created_at"])
     obs = s.rows(target, "SELECT * FROM observations")
     # the runtime error is an incident when it happened, and a bugfix once it was auto-fixed
-    assert {o["type"] for o in obs} == {"file_change", "failed_attempt", "vr_check", "incident_near_miss", "bugfix"}
+    assert {o["type"] for o in obs} == {"file_change", "failed_attempt", "vr_check", "incident_near_miss", "bugfix",
+                                        "decision"}  # decision: the delegations to subagents
     [fix] = [o for o in obs if o["type"] == "bugfix"]
     assert fix["title"] == "Fixed runtime error: python -m app" and fix["session_id"] == s.SID_B
     # a claim whose tool call failed changed nothing
@@ -53,7 +55,7 @@ def test_prepopulated_massu_rows_are_left_alone(tmp_path):
     s.make_target(target, "massu_populated.sql")
     theirs = s.rows(target, "SELECT * FROM sessions")
     report = s.run("massu", ledger, target, project)
-    assert report.created_tables == []
+    assert report.created_tables == ["user_prompts", "conversation_turns"]  # tables this Massu lacks
     assert s.fk_violations(target) == []
     after = {r["session_id"]: r for r in s.rows(target, "SELECT * FROM sessions")}
     for row in theirs:  # Massu's own rows, including its copy of session A, are untouched
@@ -121,10 +123,31 @@ def test_error_fixed_after_a_sync_becomes_a_bugfix_once(tmp_path):
     conn.commit()
     s.run("massu", ledger, target, project)  # the error is still open
     titles = lambda: sorted(o["title"] for o in s.rows(target, "SELECT title FROM observations WHERE title LIKE '%make check%'"))  # noqa: E731
-    assert titles() == ["test error: make check"]
+    assert titles() == ["test error: make check (attempt 1)"]
     conn.execute("UPDATE error_log SET resolution = 'auto_fixed', resolved_at = ? WHERE command = 'make check'", (s.ago(5),))
     conn.commit()
     conn.close()
     s.run("massu", ledger, target, project)  # the open error held the cursor: its fix arrives
-    assert titles() == ["Fixed test error: make check", "test error: make check"]
+    assert titles() == ["Fixed test error: make check", "test error: make check (attempt 1)"]
+    assert s.run("massu", ledger, target, project).inserted == {}
+
+
+def test_a_delegation_is_told_once_its_task_is_known(tmp_path):
+    """A subagent whose Agent call is not linked yet has no task: its delegation waits for it,
+    so the observation is written once, with the task (never a second, task-less one)."""
+    ledger, project = s.setup(tmp_path)
+    target = tmp_path / "memory.db"
+    conn = sqlite3.connect(str(ledger))
+    s.insert(conn, "agent_registry", id="a0new0000000000001", session_id=s.SID_B, agent_type="Explore",
+             spawn_time=s.ago(10), status="running")
+    conn.commit()
+    s.run("massu", ledger, target, project)
+    delegated = lambda: [o["title"] for o in s.rows(target, "SELECT title FROM observations WHERE type = 'decision'"  # noqa: E731
+                                                    " AND title LIKE '%a0new%'")]
+    assert delegated() == []
+    conn.execute("UPDATE agent_registry SET task_description = 'Map the modules' WHERE id = 'a0new0000000000001'")
+    conn.commit()
+    conn.close()
+    s.run("massu", ledger, target, project)
+    assert delegated() == ["Delegated to Explore agent a0new0000000000001: Map the modules"]
     assert s.run("massu", ledger, target, project).inserted == {}

@@ -19,13 +19,15 @@ def test_empty_target_creates_company_employee_and_sessions(tmp_path):
     s.run("teamx", ledger, target, project)
     assert s.fk_violations(target) == []
     companies, employees = s.rows(target, "SELECT * FROM companies"), s.rows(target, "SELECT * FROM employees")
-    assert len(companies) == 1 and len(employees) == 1 and employees[0]["company_id"] == companies[0]["id"]
+    # Claude Code, and one employee per kind of subagent (its runtime sessions' employee)
+    assert len(companies) == 1 and all(e["company_id"] == companies[0]["id"] for e in employees)
+    assert sorted(e["name"] for e in employees) == ["Claude Code", "Claude Code Explore", "Claude Code general-purpose"]
     sessions = {r["id"]: r for r in s.rows(target, "SELECT * FROM runtime_sessions")}
     a = sessions[runtime_session_id(s.SID_A)]
     assert a["adapter_kind"] == "claude-code" and a["status"] == "ended"
     assert isinstance(a["started_at"], int) and a["started_at"] > 10**12  # unix milliseconds
     assert sessions[runtime_session_id(s.SID_B)]["status"] == "idle"  # live, its last hook a Stop
-    events = s.rows(target, "SELECT * FROM events")
+    events = s.rows(target, "SELECT * FROM events WHERE event_type NOT LIKE 'claude_code.file_%'")
     assert len(events) == s.rows(ledger, "SELECT count(*) AS n FROM hook_events")[0]["n"]
     assert all(isinstance(e["id"], str) and e["created_at"] > 10**12 and s.SECRET not in e["payload_json"] for e in events)
     calls = {(c["tool_name"], c["status"]) for c in s.rows(target, "SELECT * FROM tool_calls")}
@@ -34,7 +36,15 @@ def test_empty_target_creates_company_employee_and_sessions(tmp_path):
     assert write["latency_ms"] == 1000  # PreToolUse -> PostToolUse
     beats = s.rows(target, "SELECT status FROM runtime_heartbeats WHERE session_id = ?", (runtime_session_id(s.SID_A),))
     assert {b["status"] for b in beats} == {"working", "idle", "ended"}
-    assert s.rows(target, "SELECT count(*) AS n FROM ticket_checkouts")[0]["n"] == 0  # no tickets to map to
+    # no ticket to map to: each task became a ticket of its own, checked out by its session
+    tickets = {r["title"]: r for r in s.rows(target, "SELECT * FROM tickets")}
+    assert tickets["Add login form"]["status"] == "done" and tickets["Add login form"]["closed_at"] > 10**12
+    assert tickets["Fix flaky tests"]["status"] == "in-progress"
+    checkouts = {r["ticket_id"]: r["status"] for r in s.rows(target, "SELECT * FROM ticket_checkouts")}
+    assert checkouts == {tickets["Add login form"]["id"]: "completed", tickets["Fix flaky tests"]["id"]: "active"}
+    # the live session works on the ticket it holds; the ended one on none
+    assert sessions[runtime_session_id(s.SID_B)]["current_ticket_id"] == tickets["Fix flaky tests"]["id"]
+    assert sessions[runtime_session_id(s.SID_A)]["current_ticket_id"] is None
 
 
 def test_prepopulated_tickets_get_checkouts_but_never_two_active(tmp_path):

@@ -409,6 +409,17 @@ class Writer:
         self.count("skipped", table)
 
 
+def upsert_where_keyed(w: Writer, table: str, row: dict[str, Any], key: Sequence[str], mutable: Sequence[str]) -> None:
+    """upsert() when the target holds every key column; else insert() keyed on the key and
+    the mutable columns too. A drifted table that lost part of the key (prompt_number,
+    started_at) can no longer tell its rows apart by it: updating "the" row would overwrite
+    another one's values on each run, so each version is added once instead."""
+    if all(k in w.target.columns(table) for k in key):
+        w.upsert(table, row, key, mutable)
+    else:
+        w.insert(table, row, (*key, *mutable))
+
+
 def chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
     for row in rows:

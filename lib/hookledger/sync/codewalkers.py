@@ -12,7 +12,8 @@ import bisect
 import hashlib
 from typing import Any
 
-from hookledger.sync.base import Run, Writer, clean_json, stable_id, unix_s
+from hookledger.hotpath.events import main_agent_id
+from hookledger.sync.base import Run, Writer, clean, clean_json, stable_id, unix_s
 from hookledger.sync.source import AGENTS, loads
 
 NAME = "codewalkers"
@@ -97,6 +98,23 @@ CREATE TABLE IF NOT EXISTS agents (
     updatedAt INTEGER
 );
 """,
+    "conversations": """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    fromAgentId TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+    toAgentId TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+    initiativeId TEXT REFERENCES initiatives(id) ON DELETE SET NULL,
+    phaseId TEXT REFERENCES phases(id) ON DELETE SET NULL,
+    taskId TEXT REFERENCES tasks(id) ON DELETE SET NULL,
+    question TEXT NOT NULL,
+    answer TEXT,
+    status TEXT,
+    createdAt INTEGER,
+    updatedAt INTEGER
+);
+CREATE INDEX IF NOT EXISTS conversations_toAgentId_status_idx ON conversations(toAgentId, status);
+CREATE INDEX IF NOT EXISTS conversations_fromAgentId_idx ON conversations(fromAgentId);
+""",
     "agent_log_chunks": """
 CREATE TABLE IF NOT EXISTS agent_log_chunks (
     id TEXT PRIMARY KEY,
@@ -137,17 +155,111 @@ def _name(w: Writer, agent_id: str) -> str:
 
 
 def _agent_row(run: Run, w: Writer, agent: dict[str, Any]) -> dict[str, Any]:
-    session = run.ledger.session(agent.get("session_id") or "")
+    """The agent: its task (the one it was on last), the Claude Code process it ran in, its
+    transcript as the output file, its last message as the result once it ended."""
+    sid = agent.get("session_id") or ""
+    session = run.ledger.session(sid)
     created = agent.get("spawn_time") or session.get("started_at")
     updated = agent.get("end_time") or session.get("last_event_at") or created
+    stops = run.ledger.last_messages(sid, None if agent.get("is_main") else agent["id"]) if sid else []
+    ended = agent.get("status") != "running"
+    task = run.ledger.task_at(sid, None if agent.get("is_main") else agent["id"], agent.get("end_time")
+                              or session.get("last_event_at"), or_last=True)
+    task_id = task_ref(sid, task["task_id"]) if task else None
     return {"id": agent["id"], "name": _name(w, agent["id"]), "sessionId": agent.get("session_id"),
+            "taskId": task_id if task_id and w.find("tasks", {"id": task_id}) else None,
             "worktreeId": session.get("project_dir") or run.project_dir or ".", "provider": "claude",
             "status": STATUS.get(agent.get("status") or "", "running"), "mode": "execute",
+            "pid": session.get("claude_pid"),
+            "outputFilePath": next((s["transcript"] for s in reversed(stops) if s["transcript"]), None)
+            or (session.get("transcript_path") if agent.get("is_main") else None),
+            "result": clean(next((s["message"] for s in reversed(stops) if s["message"]), None)) if ended else None,
             "createdAt": unix_s(created), "updatedAt": unix_s(updated)}
 
 
 def _agent(run: Run, w: Writer, agent: dict[str, Any]) -> None:
-    w.upsert("agents", _agent_row(run, w, agent), ("id",), ("status", "updatedAt"))
+    w.upsert("agents", _agent_row(run, w, agent), ("id",),
+             ("status", "updatedAt", "taskId", "pid", "outputFilePath", "result"))
+    if not agent.get("is_main"):
+        _conversation(run, w, agent)
+
+
+def _conversation(run: Run, w: Writer, agent: dict[str, Any]) -> None:
+    """The delegation as Codewalkers' inter-agent conversation: the parent asked (the prompt it
+    gave the subagent), the subagent answered (its last message) when it stopped."""
+    sid = agent.get("session_id") or ""
+    spawn = run.ledger.spawn(agent["id"]) or {}
+    question = spawn.get("prompt") or spawn.get("description") or agent.get("task_description")
+    if not question:
+        w.skip("conversations")
+        return
+    parent = run.ledger.agent(sid, spawn.get("parent_agent_id") or main_agent_id(sid))
+    w.insert("agents", _agent_row(run, w, parent), ("id",))  # both ends exist first (foreign keys)
+    stops = run.ledger.last_messages(sid, agent["id"])
+    answer = next((s["message"] for s in reversed(stops) if s["message"]), None)
+    ended = agent.get("status") != "running"
+    task = run.ledger.task_at(sid, agent["id"], agent.get("end_time"), or_last=True)
+    task_id = task_ref(sid, task["task_id"]) if task else None
+    w.upsert("conversations", {
+        "id": stable_id("conversation", sid, agent["id"]), "fromAgentId": parent["id"], "toAgentId": agent["id"],
+        "taskId": task_id if task_id and w.find("tasks", {"id": task_id}) else None,
+        "question": clean(question), "answer": clean(answer) if ended else None,
+        "status": "answered" if ended else "pending",
+        "createdAt": unix_s(spawn.get("requested_at") or agent.get("spawn_time")),
+        "updatedAt": unix_s(agent.get("end_time") or agent.get("spawn_time")),
+    }, ("id",), ("question", "answer", "status", "updatedAt", "taskId"))
+
+
+def task_ref(session_id: str, task_id: str) -> str:
+    """A ledger task's id in Codewalkers (task ids repeat across sessions: "1", "2"...)."""
+    return stable_id("task", session_id, task_id)
+
+
+TASK_STATUS = {"pending": "pending", "in_progress": "in_progress", "completed": "completed"}
+
+
+def _task(run: Run, w: Writer, t: dict[str, Any]) -> None:
+    """A ledger task as a Codewalkers task. A deleted task has no Codewalkers status: it is not
+    written, and one written before stays as it was."""
+    status = TASK_STATUS.get(t.get("status") or "")
+    if status is None:
+        return
+    created = unix_s(t.get("created_at"))
+    updated = unix_s(t.get("completed_at") or t.get("updated_at") or t.get("created_at"))
+    order = int(t["task_id"]) if str(t["task_id"]).isdigit() else 0
+    w.upsert("tasks", {"id": task_ref(t["session_id"], t["task_id"]),
+                       "name": clean(t.get("subject") or f"Task {t['task_id']}", 200),
+                       "description": clean(t.get("description")), "type": "auto", "category": "execute",
+                       "priority": "medium", "status": status, "requiresApproval": 0, "order": order,
+                       "summary": clean(t.get("status_reason")), "createdAt": created, "updatedAt": updated},
+             ("id",), ("name", "description", "status", "summary", "updatedAt"))
+
+
+def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
+    """A context snapshot (pre/post compaction, session end) as a chunk of the main thread's log."""
+    sid = snap.get("session_id")
+    if not sid:
+        w.skip("agent_log_chunks")
+        return
+    agent = run.ledger.agent(sid, None)
+    w.insert("agents", _agent_row(run, w, agent), ("id",))
+    content = loads(snap.get("content"))
+    line = {"timestamp": snap.get("timestamp"), "type": "context_snapshot", "snapshot_type": snap.get("snapshot_type"),
+            "session_id": sid, "snapshot": content if content is not None else snap.get("content")}
+    w.insert("agent_log_chunks", {
+        "id": stable_id("chunk-snapshot", sid, snap["_rowid"], snap.get("timestamp")),
+        "agentId": agent["id"], "agentName": _name(w, agent["id"]),
+        "sessionNumber": _session_number(run, {"session_id": sid,
+                                                "_rowid": _event_rowid_at(run, sid, snap.get("timestamp"))}, agent),
+        "content": clean_json(line) + "\n", "createdAt": unix_s(snap.get("timestamp")),
+    }, ("id",))
+
+
+def _event_rowid_at(run: Run, session_id: str, ts: str | None) -> int:
+    """The last hook event of the session at or before `ts` (to number the session resume)."""
+    rows = run.ledger.query("SELECT max(rowid) AS id FROM hook_events WHERE session_id = ? AND timestamp <= ?",
+                            (session_id, ts or "")) if run.ledger.has("hook_events") else []
+    return (rows[0]["id"] if rows else None) or 0
 
 
 def _resumes(run: Run, session_id: str) -> list[int]:
@@ -186,6 +298,8 @@ def _event(run: Run, w: Writer, e: dict[str, Any]) -> None:
 
 def steps(run: Run) -> list[tuple[str, Any, bool]]:
     return [
+        ("tasks", _task, True),
         (AGENTS, _agent, True),
         ("hook_events", _event, False),
+        ("context_snapshots", _snapshot, False),
     ]

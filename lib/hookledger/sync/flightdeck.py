@@ -15,8 +15,10 @@ import os
 from typing import Any
 
 from hookledger.hotpath.events import main_agent_id
-from hookledger.sync.base import Run, Writer, clean, clean_json, iso_z, iso_z_at, seconds, stable_id
-from hookledger.sync.source import AGENTS, claim_done, claim_released, error_settled
+from hookledger.sync.base import (Run, Writer, clean, clean_json, iso_z, iso_z_at, seconds, stable_id,
+                                  upsert_where_keyed)
+from hookledger.sync.source import (AGENTS, claim_done, claim_released, error_settled, open_task_line,
+                                    snapshot_facts)
 
 NAME = "flightdeck"
 LOCK_TTL_S = 300
@@ -81,8 +83,107 @@ CREATE TABLE IF NOT EXISTS decisions (
     confirmed_at TEXT
 );
 CREATE INDEX IF NOT EXISTS idx_decisions_status ON decisions(status);
+CREATE INDEX IF NOT EXISTS idx_decisions_needs_confirmation ON decisions(needs_confirmation);
 CREATE INDEX IF NOT EXISTS idx_decisions_lead_id ON decisions(lead_id);
 CREATE INDEX IF NOT EXISTS idx_decisions_project_id ON decisions(project_id);
+""",
+    "conversations": """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY NOT NULL,
+    agent_id TEXT NOT NULL,
+    task_id TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_conversations_agent ON conversations(agent_id);
+""",
+    "messages": """
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    sender TEXT NOT NULL,
+    content TEXT NOT NULL,
+    from_role TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_messages_conversation ON messages(conversation_id);
+""",
+    "dag_tasks": f"""
+CREATE TABLE IF NOT EXISTS dag_tasks (
+    id TEXT NOT NULL,
+    lead_id TEXT NOT NULL,
+    project_id TEXT,
+    team_id TEXT NOT NULL DEFAULT 'default',
+    role TEXT NOT NULL,
+    title TEXT,
+    description TEXT NOT NULL,
+    files TEXT DEFAULT '[]',
+    depends_on TEXT DEFAULT '[]',
+    dag_status TEXT DEFAULT 'pending',
+    priority INTEGER DEFAULT 0,
+    model TEXT,
+    assigned_agent_id TEXT,
+    failure_reason TEXT,
+    created_at TEXT DEFAULT {_NOW_Z},
+    started_at TEXT,
+    completed_at TEXT,
+    archived_at TEXT,
+    PRIMARY KEY (id, lead_id)
+);
+CREATE INDEX IF NOT EXISTS idx_dag_tasks_lead ON dag_tasks(lead_id);
+CREATE INDEX IF NOT EXISTS idx_dag_tasks_status ON dag_tasks(dag_status);
+CREATE INDEX IF NOT EXISTS idx_dag_tasks_project ON dag_tasks(project_id);
+CREATE INDEX IF NOT EXISTS idx_dag_tasks_team ON dag_tasks(team_id);
+CREATE INDEX IF NOT EXISTS idx_dag_tasks_id_team ON dag_tasks(id, team_id);
+""",
+    "projects": f"""
+CREATE TABLE IF NOT EXISTS projects (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    cwd TEXT,
+    created_at TEXT DEFAULT {_NOW_Z}
+);
+""",
+    "project_sessions": f"""
+CREATE TABLE IF NOT EXISTS project_sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    task TEXT,
+    started_at TEXT DEFAULT {_NOW_Z}
+);
+CREATE INDEX IF NOT EXISTS idx_project_sessions_project ON project_sessions(project_id);
+""",
+    "active_delegations": f"""
+CREATE TABLE IF NOT EXISTS active_delegations (
+    delegation_id TEXT PRIMARY KEY NOT NULL,
+    agent_id TEXT NOT NULL REFERENCES agent_roster(agent_id),
+    task TEXT NOT NULL,
+    context TEXT,
+    dag_task_id TEXT,
+    team_id TEXT NOT NULL DEFAULT 'default',
+    created_at TEXT NOT NULL DEFAULT {_NOW_Z},
+    completed_at TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_ad_dag_task ON active_delegations(dag_task_id);
+CREATE INDEX IF NOT EXISTS idx_ad_team ON active_delegations(team_id);
+""",
+    "agent_file_history": f"""
+CREATE TABLE IF NOT EXISTS agent_file_history (
+    agent_id TEXT NOT NULL,
+    agent_role TEXT NOT NULL,
+    lead_id TEXT NOT NULL,
+    file_path TEXT NOT NULL,
+    first_touched_at TEXT DEFAULT {_NOW_Z},
+    last_touched_at TEXT DEFAULT {_NOW_Z},
+    PRIMARY KEY (agent_id, lead_id, file_path)
+);
+CREATE INDEX IF NOT EXISTS idx_file_history_file ON agent_file_history(file_path, lead_id);
+CREATE INDEX IF NOT EXISTS idx_file_history_agent ON agent_file_history(agent_id, lead_id);
+""",
+    "session_retros": """
+CREATE TABLE IF NOT EXISTS session_retros (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    lead_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_session_retros_lead ON session_retros(lead_id);
 """,
 }
 
@@ -118,8 +219,10 @@ def _agent(run: Run, w: Writer, agent: dict[str, Any]) -> None:
     """An agent's roster row; a subagent's spawn, and its end once it ended."""
     w.upsert("agent_roster", _roster_row(run, agent), ("agent_id",),
              ("updated_at", "last_task_summary", "model", "status"))
+    _conversation(run, w, agent)
     if agent.get("is_main"):
         return
+    _delegation(run, w, agent)
     _activity(run, w, agent, "sub_agent_spawned", agent.get("spawn_time"),
               f"Spawned {agent.get('agent_type') or 'agent'}: {agent.get('task_description') or agent['id']}",
               {"agent_type": agent.get("agent_type")})
@@ -127,6 +230,49 @@ def _agent(run: Run, w: Writer, agent: dict[str, Any]) -> None:
         action = "task_completed" if agent["status"] == "completed" else "agent_terminated"
         _activity(run, w, agent, action, agent["end_time"], f"Agent {agent['id']} {agent['status']}",
                   {"status": agent["status"], "files_changed": agent.get("files_changed")})
+
+
+def _conversation(run: Run, w: Writer, agent: dict[str, Any]) -> None:
+    """The agent's conversation: for a lead the user's prompts and its replies (the message it
+    stopped on), for a subagent the lead's instructions (the spawn prompt) and its last message."""
+    sid = agent.get("session_id") or ""
+    if not sid:
+        return
+    task = run.ledger.task_at(sid, None if agent.get("is_main") else agent["id"], None, or_last=True)
+    said: list[tuple[str, str, str | None, str | None]] = []  # (sender, from_role, content, time)
+    if agent.get("is_main"):
+        said += [("user", "user", p["text"], p["created_at"]) for p in run.ledger.prompts(sid)]
+    else:
+        spawn = run.ledger.spawn(agent["id"]) or {}
+        said.append(("agent", "lead", spawn.get("prompt") or spawn.get("description"), spawn.get("requested_at")))
+    said += [("agent", role(agent), r["message"], r["timestamp"])
+             for r in run.ledger.last_messages(sid, None if agent.get("is_main") else agent["id"])]
+    said = [x for x in said if x[2]]
+    if not said:
+        return
+    conversation = stable_id("conversation", sid, agent["id"])
+    w.upsert("conversations", {"id": conversation, "agent_id": agent["id"],
+                               "task_id": task["task_id"] if task else None}, ("id",), ("task_id",))
+    for sender, from_role, content, ts in said:
+        w.insert("messages", {"conversation_id": conversation, "sender": sender, "content": clean(content),
+                              "from_role": from_role, "timestamp": iso_z(ts), "created_at": iso_z(ts)},
+                 ("conversation_id", "sender", "content", "timestamp", "created_at"))
+
+
+def _delegation(run: Run, w: Writer, agent: dict[str, Any]) -> None:
+    """The lead's delegation of work to a subagent: open while it runs, completed_at when it ended."""
+    spawn = run.ledger.spawn(agent["id"]) or {}
+    task = run.ledger.task_at(agent.get("session_id"), agent["id"], agent.get("end_time") or None)
+    ended = agent.get("end_time") if agent.get("status") in ENDED else None
+    w.upsert("active_delegations", {
+        "delegation_id": stable_id("delegation", agent.get("session_id"), agent["id"]), "agent_id": agent["id"],
+        "task": clean(agent.get("task_description") or spawn.get("description") or agent.get("agent_type")
+                      or agent["id"], 500),
+        "context": clean(spawn.get("prompt")), "dag_task_id": task["task_id"] if task else None,
+        "lead_id": main_agent_id(agent.get("session_id") or ""), "team_id": "default",
+        "status": "active" if ended is None else ("completed" if agent["status"] == "completed" else "failed"),
+        "created_at": iso_z(agent.get("spawn_time")), "completed_at": iso_z(ended),
+    }, ("delegation_id",), ("task", "context", "completed_at", "status", "dag_task_id"))
 
 
 def _ensure_agent(run: Run, w: Writer, session_id: str | None, agent_id: str | None) -> dict[str, Any]:
@@ -239,7 +385,22 @@ def _claim(run: Run, w: Writer, c: dict[str, Any]) -> None:
         # `file` is the key the server's activity summary reads a file_edit's path from
         _activity(run, w, agent, "file_edit", c.get("timestamp"), f"{c.get('operation') or 'Edit'} {c['file_path']}",
                   {"file": c["file_path"], "operation": c.get("operation"), "claim": c.get("status") or "held"})
+        _file_history(run, w, agent, c)
     _lock(run, w, agent, c)
+
+
+def _file_history(run: Run, w: Writer, agent: dict[str, Any], c: dict[str, Any]) -> None:
+    """Which agent changed which file under which lead: first and last time (claims come in order)."""
+    key = {"agent_id": agent["id"], "lead_id": main_agent_id(c.get("session_id") or ""), "file_path": c["file_path"]}
+    existing = w.find("agent_file_history", key)
+    touched = iso_z(c.get("timestamp"))
+    if existing is None:
+        w.insert("agent_file_history", {**key, "agent_role": role(agent), "first_touched_at": touched,
+                                        "last_touched_at": touched}, tuple(key))
+    elif (existing.get("last_touched_at") or "") < (touched or ""):
+        w.upsert("agent_file_history", {**key, "agent_role": role(agent), "last_touched_at": touched,
+                                        "first_touched_at": existing.get("first_touched_at")},
+                 tuple(key), ("last_touched_at",))
 
 
 def _error(run: Run, w: Writer, e: dict[str, Any]) -> None:
@@ -262,10 +423,32 @@ def _error(run: Run, w: Writer, e: dict[str, Any]) -> None:
                   {"error_resolution": resolution, "attempt": e.get("attempt_number"), "signature": e.get("signature")})
 
 
+DAG_STATUS = {"pending": "pending", "in_progress": "running", "completed": "done", "deleted": "skipped"}
+
+
 def _task(run: Run, w: Writer, t: dict[str, Any]) -> None:
+    """Each task is a DAG task of its session's lead; a completed one also an activity."""
+    agent = _ensure_agent(run, w, t.get("session_id"), t.get("agent_id"))
+    status = DAG_STATUS.get(t.get("status") or "", "pending")
+    gated = (t.get("status_reason") or "") if "blocked" in (t.get("status_reason") or "") else None
+    files = run.ledger.query("SELECT DISTINCT file_path FROM file_claims WHERE session_id = ? AND agent_id IS ?"
+                             " AND timestamp >= ? AND (? IS NULL OR timestamp <= ?) ORDER BY file_path",
+                             (t["session_id"], agent["id"], t.get("created_at") or "", t.get("completed_at"),
+                              t.get("completed_at"))) if run.ledger.has("file_claims") else []
+    w.upsert("dag_tasks", {
+        "id": str(t["task_id"]), "lead_id": main_agent_id(t["session_id"]), "project_id": project_id(run),
+        "team_id": "default", "role": role(agent), "title": clean(t.get("subject"), 200),
+        "description": clean(t.get("description") or t.get("subject") or f"Task {t['task_id']}"),
+        "files": clean_json([f["file_path"] for f in files]), "depends_on": "[]", "dag_status": status,
+        "model": agent.get("model"), "assigned_agent_id": agent["id"], "failure_reason": clean(gated),
+        "created_at": iso_z(t.get("created_at")),
+        "started_at": iso_z(t.get("created_at")) if status != "pending" else None,
+        "completed_at": iso_z(t.get("completed_at")) if status == "done" else None,
+        "archived_at": iso_z(t.get("updated_at")) if status == "skipped" else None,
+    }, ("id", "lead_id"), ("title", "description", "files", "dag_status", "model", "assigned_agent_id",
+                           "failure_reason", "started_at", "completed_at", "archived_at", "role"))
     if t.get("status") != "completed":
         return
-    agent = _ensure_agent(run, w, t.get("session_id"), t.get("agent_id"))
     _activity(run, w, agent, "task_completed", t.get("completed_at") or t.get("updated_at"),
               f"Completed task {t['task_id']}: {t.get('subject') or ''}", {"task_id": t["task_id"]})
 
@@ -288,11 +471,78 @@ def _verdict(run: Run, w: Writer, v: dict[str, Any]) -> None:
     }, ("id",))
 
 
+def _asked(run: Run, w: Writer, c: dict[str, Any]) -> None:
+    """A claim conflict under `claims.policy: ask` was a decision put to the user: needs
+    confirmation, confirmed once the tool call went ahead, rejected when the session ended
+    without it, recorded (pending) until then."""
+    if c.get("answer") != "ask" or not c.get("session_id"):
+        return
+    sid = c["session_id"]
+    agent = _ensure_agent(run, w, sid, c.get("agent_id"))
+    ran = run.ledger.query(
+        "SELECT timestamp FROM hook_events WHERE session_id = ? AND tool_use_id = ? AND event_type IN"
+        " ('PostToolUse', 'PostToolUseFailure') ORDER BY rowid LIMIT 1",
+        (sid, c.get("tool_use_id"))) if c.get("tool_use_id") and run.ledger.has("hook_events") else []
+    session = run.ledger.session(sid)
+    status, decided = ("confirmed", ran[0]["timestamp"]) if ran else (
+        ("rejected", session.get("ended_at")) if session.get("status") != "active" else ("recorded", None))
+    w.upsert("decisions", {
+        "id": stable_id("decision-claim", sid, c["_rowid"]), "agent_id": agent["id"], "agent_role": role(agent),
+        "lead_id": main_agent_id(sid), "project_id": project_id(run),
+        "title": clean(f"{c.get('operation') or c.get('tool_name') or 'Change'} {c['file_path']} while"
+                       f" {c.get('holder_agent_id') or 'another agent'} holds it?", 200),
+        "rationale": clean(f"{c.get('holder_agent_id')} claimed it at {c.get('holder_claimed_at')}"
+                           + (f" for: {c['holder_task']}" if c.get("holder_task") else "")),
+        "needs_confirmation": 1, "status": status, "auto_approved": 0, "confirmed_at": iso_z(decided),
+        "created_at": iso_z(c.get("timestamp")), "category": "general",
+    }, ("id",), ("status", "confirmed_at"))
+
+
+def prepare(run: Run, w: Writer) -> None:
+    """The project every roster row names (flightdeck's projects table)."""
+    pid = project_id(run)
+    if pid:
+        first = min((s.get("started_at") or "" for s in run.ledger.sessions().values()), default="")
+        w.insert("projects", {"id": pid, "name": os.path.basename(run.project_dir.rstrip("/")) or pid,
+                              "description": "Claude Code sessions recorded by hookledger",
+                              "cwd": run.project_dir or None, "created_at": iso_z(first or None)}, ("id",))
+
+
+def _session(run: Run, w: Writer, s: dict[str, Any]) -> None:
+    """One project session per Claude session, its task the first prompt (its lead the main thread)."""
+    pid = project_id(run)
+    if not pid or w.find("projects", {"id": pid}) is None:
+        w.skip("project_sessions")
+        return
+    s = {**s, **run.ledger.session(s["session_id"])}
+    upsert_where_keyed(w, "project_sessions", {"project_id": pid, "lead_id": main_agent_id(s["session_id"]),
+                                  "session_id": s["session_id"],
+                                  "task": clean(run.ledger.first_prompt(s["session_id"]), 500),
+                                  "started_at": iso_z(s.get("started_at")),
+                                  "status": "active" if s.get("status") == "active" else "completed",
+                                  "ended_at": iso_z(s.get("ended_at"))},
+             ("project_id", "lead_id", "session_id", "started_at"), ("task", "status", "ended_at"))
+
+
+def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
+    """A snapshot (pre/post compaction, session end) as the lead's session retro: what was done,
+    what failed, what is still open, as of then."""
+    facts = snapshot_facts(snap)
+    data = {"source": "hookledger", "session_id": snap.get("session_id"), "kind": facts.kind,
+            "files_touched": facts.files, "open_tasks": [open_task_line(t) for t in facts.tasks],
+            "failed_approaches": facts.failed, "unresolved_errors": facts.errors}
+    w.insert("session_retros", {"lead_id": main_agent_id(snap.get("session_id") or ""), "data": clean_json(data),
+                                "created_at": iso_z(snap.get("timestamp"))}, ("lead_id", "created_at", "data"))
+
+
 def steps(run: Run) -> list[tuple[str, Any, bool]]:
     return [
+        ("sessions", _session, True),
         (AGENTS, _agent, True),
         ("file_claims", _claim, False, claim_released),
         ("error_log", _error, False, error_settled),
         ("tasks", _task, True),
         ("llm_verdicts", _verdict, False),
+        ("claim_conflicts", _asked, True),
+        ("context_snapshots", _snapshot, False),
     ]

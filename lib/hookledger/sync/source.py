@@ -8,14 +8,31 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from hookledger.hotpath.events import main_agent_id
 from hookledger.hotpath.timeutil import utc_now
 from hookledger.store.ddl import CURSOR_DDL, STATE_DIGEST_DDL
 from hookledger.store.migrations.m015_sync_incremental import SUBAGENT_INDEX
+
+_LENGTH_ONLY = re.compile(r"<\d+ chars>")  # what the audit summary keeps of a long text
+
+
+def _length(text: Any) -> int | None:
+    m = re.fullmatch(r"<(\d+) chars>", text) if isinstance(text, str) else None
+    return int(m.group(1)) if m else None
+
+
+_BRANCH_LINES = 50  # transcript lines read to find the session's git branch
+
+def _prompt(row: dict[str, Any], event_rowid: int | None) -> dict[str, Any]:
+    return {"prompt_id": row.get("prompt_id"), "created_at": row.get("created_at"), "text": row.get("text"),
+            "chars": row.get("chars"), "event_rowid": event_rowid}
+
 
 AGENTS = "agents"  # the source of every agent: main threads, agent_registry, agents seen only in events
 
@@ -41,6 +58,7 @@ class Ledger:
         self._tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         self._sessions: dict[str, dict[str, Any]] | None = None
         self._agents: dict[str, dict[str, Any]] | None = None
+        self._memo: dict[str, dict[Any, Any]] = {}  # per-run caches of per-session reads
 
     @classmethod
     def open(cls, path: str) -> Ledger:
@@ -141,16 +159,135 @@ class Ledger:
         return out
 
     def first_prompt(self, session_id: str) -> str | None:
-        """The session's first user prompt (from its UserPromptSubmit audit row), if recorded."""
-        if not self.has("hook_events"):
+        """The text of the session's first user prompt, if it was recorded."""
+        return next((p["text"] for p in self.prompts(session_id) if p["text"]), None)
+
+    def prompts(self, session_id: str) -> list[dict[str, Any]]:
+        """The session's prompts to its main thread in order: created_at, text (None when only
+        its length was kept), chars, prompt_id, event_rowid (its UserPromptSubmit audit row).
+
+        Each UserPromptSubmit the hooks recorded, its text from the prompts table (m012,
+        redacted, full up to its cap) matched by prompt id or time, else from the audit
+        summary, which keeps short prompts only (a longer one is "<147 chars>": a length,
+        never used as the text); then the prompts table's rows no hook saw (imports).
+        """
+        cache = self._memo.setdefault("by_session", {})
+        if session_id in cache:
+            return cache[session_id]
+        events = self.query("SELECT rowid AS id, timestamp, payload_summary FROM hook_events WHERE session_id = ?"
+                            " AND event_type = 'UserPromptSubmit' ORDER BY rowid", (session_id,)) \
+            if self.has("hook_events") else []
+        rows: list[dict[str, Any]] = []
+        if self.has("prompts"):
+            cols = {r[1] for r in self.conn.execute("PRAGMA table_info(prompts)")}
+            agent = "agent_id IS NULL AND " if "agent_id" in cols else ""
+            rows = self.query(f"SELECT rowid AS id, * FROM prompts WHERE {agent}session_id = ?"
+                              " ORDER BY created_at, rowid", (session_id,))
+        by_id = {r.get("prompt_id"): r for r in rows}
+        by_time = {r.get("created_at"): r for r in rows}
+        used: set[int] = set()
+        out: list[dict[str, Any]] = []
+        for e in events:  # each prompt the hooks saw, its text from the prompts table when it has it
+            summary = loads(e["payload_summary"])
+            summary = summary if isinstance(summary, dict) else {}
+            row = by_id.get(summary.get("prompt_id")) or by_time.get(e["timestamp"])
+            if row is not None and row["id"] not in used:
+                used.add(row["id"])
+                out.append(_prompt(row, e["id"]))
+                continue
+            text = summary.get("prompt")
+            known = isinstance(text, str) and bool(text.strip()) and not _LENGTH_ONLY.fullmatch(text)
+            out.append({"prompt_id": summary.get("prompt_id"), "created_at": e["timestamp"],
+                        "text": text if known else None, "chars": len(text) if known else _length(text),
+                        "event_rowid": e["id"]})
+        # prompts the hooks missed (`hookledger import` fills them from the transcript)
+        out += [_prompt(r, None) for r in rows if r["id"] not in used]
+        out.sort(key=lambda p: p["created_at"] or "")
+        cache[session_id] = out
+        return out
+
+    def task_at(self, session_id: str | None, agent_id: str | None, ts: str | None,
+                task_id: str | None = None, *, or_last: bool = False) -> dict[str, Any] | None:
+        """The task an agent was working on at `ts`: the named one, else its task that was
+        open then (created before, not completed before), the latest such; with `or_last`,
+        failing that, the last task it had that was not deleted."""
+        if not self.has("tasks") or not session_id:
             return None
-        for r in self.conn.execute("SELECT payload_summary FROM hook_events WHERE session_id = ?"
-                                   " AND event_type = 'UserPromptSubmit' ORDER BY id", (session_id,)):
-            summary = loads(r[0])
-            prompt = summary.get("prompt") if isinstance(summary, dict) else None
-            if isinstance(prompt, str) and prompt.strip():
-                return prompt
-        return None
+        tasks = self._memo.setdefault("tasks", {})
+        if session_id not in tasks:
+            tasks[session_id] = self.query("SELECT * FROM tasks WHERE session_id = ? ORDER BY created_at, rowid",
+                                           (session_id,))
+        if task_id:
+            return next((t for t in tasks[session_id] if t["task_id"] == str(task_id)), None)
+        main = main_agent_id(session_id)
+        found = None
+        for t in tasks[session_id]:
+            owner = t.get("agent_id") or main
+            if owner != (agent_id or main) or (ts and (t.get("created_at") or "") > ts):
+                continue
+            done = t.get("completed_at") if t.get("status") == "completed" else None
+            if t.get("status") == "deleted" or (done and ts and done < ts):
+                continue
+            found = t
+        if found is None and or_last:
+            found = next((t for t in reversed(tasks[session_id]) if t.get("status") != "deleted"
+                          and (t.get("agent_id") or main) == (agent_id or main)), None)
+        return found
+
+    def branch(self, session_id: str) -> str | None:
+        """The git branch the session started on: sessions.git_branch where the ledger keeps it
+        (m014, from the transcript import), else its transcript's first `gitBranch` (Claude
+        Code stamps it on each line; the hooks' payloads do not carry it). None when the
+        transcript is gone or names none. Read without following a symlink, first lines only."""
+        cache = self._memo.setdefault("branch", {})
+        if session_id in cache:
+            return cache[session_id]
+        session = self.session(session_id)
+        path = session.get("transcript_path")
+        found = session.get("git_branch") or None
+        if found:
+            path = None
+        if isinstance(path, str) and path:
+            try:
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+                with os.fdopen(fd, "r", encoding="utf-8", errors="replace") as f:
+                    for _, line in zip(range(_BRANCH_LINES), f):
+                        entry = loads(line)
+                        if isinstance(entry, dict) and isinstance(entry.get("gitBranch"), str) and entry["gitBranch"]:
+                            found = entry["gitBranch"]
+                            break
+            except OSError:
+                found = None
+        cache[session_id] = found
+        return found
+
+    def spawn(self, agent_id: str) -> dict[str, Any] | None:
+        """The Agent tool call that launched a subagent (agent_spawns, m011+): parent, prompt."""
+        if not self.has("agent_spawns"):
+            return None
+        rows = self.query("SELECT * FROM agent_spawns WHERE agent_id = ? LIMIT 1", (agent_id,))
+        return rows[0] if rows else None
+
+    def last_messages(self, session_id: str, agent_id: str | None = None) -> list[dict[str, Any]]:
+        """Stop (or a subagent's SubagentStop) events with the assistant's last message."""
+        cache = self._memo.setdefault("stops", {})
+        if (session_id, agent_id) in cache:
+            return cache[(session_id, agent_id)]
+        if not self.has("hook_events"):
+            return []
+        kind, who = ("SubagentStop", "agent_id = ?") if agent_id else ("Stop", "(agent_id IS NULL OR agent_id = '')")
+        rows = self.query(f"SELECT rowid AS id, timestamp, payload_summary FROM hook_events WHERE session_id = ?"
+                          f" AND event_type = ? AND {who} ORDER BY rowid",
+                          (session_id, kind, *([agent_id] if agent_id else [])))
+        for r in rows:
+            summary = loads(r["payload_summary"])
+            text = summary.get("last_assistant_message") if isinstance(summary, dict) else None
+            r["message"] = text if isinstance(text, str) and not _LENGTH_ONLY.fullmatch(text) else None
+            path = (summary.get("agent_transcript_path") if agent_id else summary.get("transcript_path")) \
+                if isinstance(summary, dict) else None
+            r["transcript"] = path if isinstance(path, str) else None
+        cache[(session_id, agent_id)] = rows
+        return rows
 
     def session(self, session_id: str) -> dict[str, Any]:
         return self.sessions().get(session_id) or {"session_id": session_id, "status": "active", "_rowid": 0}
@@ -316,6 +453,38 @@ def claim_released(c: dict[str, Any]) -> bool:
 def error_settled(e: dict[str, Any]) -> bool:
     """Auto-fixed or abandoned (m004 sets resolved_at then); before m004 errors never changed."""
     return "resolved_at" not in e or e.get("resolution") in ("auto_fixed", "abandoned")
+
+
+@dataclass(frozen=True)
+class SnapshotFacts:
+    """What a context snapshot (the JSON snapshots.collect writes) says, as every target reads it."""
+
+    kind: str
+    files: list[str]  # files touched in the session so far
+    tasks: list[dict[str, Any]]  # tasks still open: task_id, subject, status
+    failed: list[str]  # "approach: why it failed", this session's
+    errors: list[str]  # "<category> error (<command or tool or file>): <message>", still unresolved
+
+
+def snapshot_facts(snap: dict[str, Any]) -> SnapshotFacts:
+    content = loads(snap.get("content"))
+    content = content if isinstance(content, dict) else {}
+    listed = lambda key: [x for x in content.get(key) or [] if isinstance(x, dict)]  # noqa: E731
+    return SnapshotFacts(
+        kind=snap.get("snapshot_type") or "snapshot",
+        files=[f for f in content.get("files_touched") or [] if isinstance(f, str)],
+        tasks=listed("tasks"),
+        failed=[f"{f.get('approach')}: {f.get('reason')}" if f.get("reason") else str(f.get("approach"))
+                for f in listed("failed_paths")
+                if f.get("approach") and f.get("session_id") in (snap.get("session_id"), None)],
+        errors=[f"{e.get('category') or 'runtime'} error"
+                f" ({e.get('command') or e.get('tool') or e.get('file_path') or '?'}): {e.get('message') or ''}".strip()
+                for e in listed("unresolved_errors")])
+
+
+def open_task_line(t: dict[str, Any]) -> str:
+    """"Task 1 (in_progress): Ship the parser": an open task of a snapshot, in one line."""
+    return f"Task {t.get('task_id')} ({t.get('status') or 'pending'}): {t.get('subject') or ''}".strip()
 
 
 def loads(text: Any) -> Any:

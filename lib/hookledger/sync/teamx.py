@@ -16,7 +16,7 @@ from typing import Any
 
 from hookledger.hotpath.events import snake
 from hookledger.sync.base import Run, Writer, clean, clean_json, stable_id, unix_ms
-from hookledger.sync.source import loads
+from hookledger.sync.source import AGENTS, claim_released, claim_settled, loads, open_task_line, snapshot_facts
 
 NAME = "teamx"
 ADAPTER_KIND = "claude-code"
@@ -214,6 +214,99 @@ CREATE TABLE IF NOT EXISTS tool_calls (
     created_at INTEGER NOT NULL
 );
 """,
+    "thread_members": """
+CREATE TABLE IF NOT EXISTS thread_members (
+    thread_id TEXT NOT NULL REFERENCES threads(id),
+    member_id TEXT NOT NULL,
+    member_kind TEXT NOT NULL,
+    role_in_thread TEXT,
+    PRIMARY KEY (thread_id, member_id, member_kind)
+);
+""",
+    "org_edges": """
+CREATE TABLE IF NOT EXISTS org_edges (
+    id TEXT PRIMARY KEY,
+    company_id TEXT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
+    manager_id TEXT NOT NULL REFERENCES employees(id) ON DELETE CASCADE,
+    report_id TEXT NOT NULL UNIQUE REFERENCES employees(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL
+);
+""",
+    "messages": """
+CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY,
+    thread_id TEXT NOT NULL REFERENCES threads(id),
+    author_id TEXT NOT NULL,
+    author_kind TEXT NOT NULL,
+    content TEXT NOT NULL,
+    tool_calls_json TEXT,
+    parent_id TEXT,
+    is_agent_initiated INTEGER DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+""",
+    "approval_items": """
+CREATE TABLE IF NOT EXISTS approval_items (
+    id TEXT PRIMARY KEY,
+    company_id TEXT NOT NULL REFERENCES companies(id),
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    priority TEXT NOT NULL DEFAULT 'medium',
+    requested_by_operator_id TEXT,
+    requested_by_employee_id TEXT,
+    subject_ref_kind TEXT NOT NULL,
+    subject_ref_id TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    payload_json TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL,
+    resolved_at INTEGER
+);
+""",
+    "approval_decisions": """
+CREATE TABLE IF NOT EXISTS approval_decisions (
+    id TEXT PRIMARY KEY,
+    company_id TEXT NOT NULL REFERENCES companies(id),
+    approval_kind TEXT NOT NULL,
+    approval_ref_id TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    decided_by_operator_id TEXT,
+    rationale TEXT,
+    payload_json TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL
+);
+""",
+    "thread_digests": """
+CREATE TABLE IF NOT EXISTS thread_digests (
+    id TEXT PRIMARY KEY,
+    company_id TEXT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
+    thread_id TEXT NOT NULL UNIQUE REFERENCES threads(id) ON DELETE CASCADE,
+    summary TEXT NOT NULL,
+    pinned_facts_json TEXT NOT NULL DEFAULT '[]',
+    last_summarized_message_id TEXT REFERENCES messages(id),
+    estimated_tokens INTEGER NOT NULL DEFAULT 0,
+    freshness TEXT NOT NULL DEFAULT 'stale',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+""",
+    "run_checkpoints": """
+CREATE TABLE IF NOT EXISTS run_checkpoints (
+    id TEXT PRIMARY KEY,
+    company_id TEXT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
+    thread_id TEXT NOT NULL REFERENCES threads(id) ON DELETE CASCADE,
+    run_id TEXT REFERENCES runs(id),
+    employee_id TEXT REFERENCES employees(id),
+    checkpoint_kind TEXT NOT NULL,
+    objective TEXT,
+    progress_summary TEXT NOT NULL,
+    blockers_json TEXT NOT NULL DEFAULT '[]',
+    next_action TEXT,
+    active_artifact_refs_json TEXT NOT NULL DEFAULT '[]',
+    unresolved_approval_refs_json TEXT NOT NULL DEFAULT '[]',
+    resume_origin_json TEXT,
+    created_at INTEGER NOT NULL
+);
+""",
     "ticket_checkouts": """
 CREATE TABLE IF NOT EXISTS ticket_checkouts (
     id TEXT PRIMARY KEY,
@@ -295,15 +388,19 @@ def _run_row(run: Run, w: Writer, s: dict[str, Any], started: int, *, only_inser
     """The session as one Team-X run (LLM telemetry): tool_calls hang from it. Cost is not
     priced here: '0' as a decimal string, as Team-X stores money."""
     ended = unix_ms(s.get("ended_at"))
-    row = {"id": run_id(s["session_id"]), "employee_id": run.cache["employee_id"], "provider": "anthropic",
-           "model": s.get("model") or "unknown", **_usage(run, s["session_id"]), "latency_ms": 0, "cost_usd": "0",
+    # the run's wall time: to its end, or so far (to its last recorded event) while it runs
+    latency = max(0, (ended or unix_ms(s.get("last_event_at")) or started) - started)
+    row = {"id": run_id(s["session_id"]), "employee_id": run.cache["employee_id"], "thread_id": _thread(run, w, s),
+           "provider": "anthropic",
+           "model": s.get("model") or "unknown", **_usage(run, s["session_id"]), "latency_ms": latency, "cost_usd": "0",
            "started_at": started, "ended_at": ended, "status": RUN_STATUS.get(s.get("status") or "", "running"),
+           "error": "session abandoned without SessionEnd" if s.get("status") == "abandoned" else None,
            "kind": "agentic"}
     if only_insert:
         w.insert("runs", row, ("id",))
     else:
         w.upsert("runs", row, ("id",), ("model", "prompt_tokens", "completion_tokens", "tool_calls_count", "ended_at",
-                                        "status"))
+                                        "status", "latency_ms", "thread_id", "error"))
     return row["id"]
 
 
@@ -327,7 +424,7 @@ def _runtime_session(run: Run, w: Writer, s: dict[str, Any], *, only_insert: boo
     _run_row(run, w, s, started, only_insert=only_insert)
     row = {"id": runtime_session_id(s["session_id"]), "company_id": run.cache["company_id"],
            "employee_id": run.cache["employee_id"], "adapter_kind": ADAPTER_KIND,
-           "status": _session_status(run, s),
+           "status": _session_status(run, s), "current_run_id": run_id(s["session_id"]), "pid": s.get("claude_pid"),
            "workspace_path": s.get("project_dir") or run.project_dir or None, "capabilities_json": "{}",
            "last_heartbeat_at": last, "started_at": started, "ended_at": unix_ms(s.get("ended_at")),
            "failure_reason": "session abandoned without SessionEnd" if s.get("status") == "abandoned" else None,
@@ -336,7 +433,7 @@ def _runtime_session(run: Run, w: Writer, s: dict[str, Any], *, only_insert: boo
         w.insert("runtime_sessions", row, ("id",))
     else:
         w.upsert("runtime_sessions", row, ("id",),
-                 ("status", "last_heartbeat_at", "ended_at", "failure_reason", "updated_at"))
+                 ("status", "last_heartbeat_at", "ended_at", "failure_reason", "updated_at", "current_run_id", "pid"))
     return row["id"]
 
 
@@ -347,8 +444,127 @@ def _ensure_runtime_session(run: Run, w: Writer, session_id: str) -> str:
 
 
 def _session(run: Run, w: Writer, row: dict[str, Any]) -> None:
-    """A sessions row, completed by the reader (the transcript's model when SessionStart had none)."""
-    _runtime_session(run, w, {**row, **run.ledger.session(row["session_id"])})
+    """A sessions row, completed by the reader (the transcript's model when SessionStart had none),
+    and its conversation: the user's prompts and Claude's replies as messages of its thread."""
+    s = {**row, **run.ledger.session(row["session_id"])}
+    _runtime_session(run, w, s)
+    thread = _thread(run, w, s)
+    sid, last = s["session_id"], None
+    for p in run.ledger.prompts(sid):
+        if p["text"]:  # a prompt whose text was not kept is no message (its length is not its text)
+            last = _message(run, w, thread, "user", "user", p["text"], p["created_at"],
+                            ("prompt", sid, p.get("prompt_id") or p["created_at"]))
+    for r in run.ledger.last_messages(sid):
+        if r["message"]:
+            last = _message(run, w, thread, run.cache["employee_id"], "employee", r["message"], r["timestamp"],
+                            ("reply", sid, r["id"]))
+    if last is not None:
+        w.upsert("threads", {**_thread_row(run, s), "last_message_at": last}, ("id",), ("last_message_at", "subject"))
+
+
+def _message(run: Run, w: Writer, thread: str, author: str, kind: str, text: str, ts: str | None,
+             ref: tuple[Any, ...]) -> int:
+    created = unix_ms(ts) or int(run.now * 1000)
+    w.insert("messages", {"id": stable_id("msg", *ref), "thread_id": thread, "author_id": author, "author_kind": kind,
+                          "content": clean(text), "is_agent_initiated": 0, "created_at": created}, ("id",))
+    return created
+
+
+def thread_id(session_id: str) -> str:
+    return stable_id("thread", session_id)
+
+
+def _thread_row(run: Run, s: dict[str, Any]) -> dict[str, Any]:
+    first = run.ledger.first_prompt(s["session_id"])
+    return {"id": thread_id(s["session_id"]), "company_id": run.cache["company_id"], "kind": "dm",
+            "subject": clean(first or f"Claude Code session {s['session_id'][:8]}", 200),
+            "created_by": run.cache["employee_id"],
+            "created_at": unix_ms(s.get("started_at")) or unix_ms(s.get("last_event_at")) or int(run.now * 1000)}
+
+
+def _thread(run: Run, w: Writer, s: dict[str, Any]) -> str | None:
+    """The session's conversation thread (a direct thread between the user and Claude Code)."""
+    if not w.target.has_table("threads"):
+        return None
+    row = _thread_row(run, s)
+    w.insert("threads", row, ("id",))
+    if w.target.has_table("thread_members"):
+        w.insert("thread_members", {"thread_id": row["id"], "member_id": run.cache["employee_id"],
+                                    "member_kind": "employee", "role_in_thread": "assignee"},
+                 ("thread_id", "member_id", "member_kind"))
+    return row["id"]
+
+
+# ---------------------------------------------------------------- subagents, claims
+
+
+def _subagent_employee(run: Run, w: Writer, agent_type: str) -> str:
+    """One employee per kind of subagent (general-purpose, Explore...): who its runtime sessions are."""
+    employee = stable_id("employee", run.cache["company_id"], ADAPTER_KIND, "subagent", agent_type)
+    w.insert("employees", {"id": employee, "company_id": run.cache["company_id"], "role_pack_id": "hookledger",
+                           "role_id": f"{ADAPTER_KIND}:{agent_type}",
+                           "role_md_sha": hashlib.sha256(f"hookledger:claude-code:{agent_type}".encode()).hexdigest(),
+                           "level": "IC", "name": f"Claude Code {agent_type}", "title": "Subagent", "status": "offline",
+                           "tools_allowed_json": "[]", "tools_denied_json": "[]", "is_system": 0,
+                           "created_at": int(run.now * 1000)}, ("id",))
+    if w.target.has_table("org_edges"):  # subagents work for the main thread that launched them
+        w.insert("org_edges", {"id": stable_id("org", employee), "company_id": run.cache["company_id"],
+                               "manager_id": run.cache["employee_id"], "report_id": employee,
+                               "created_at": int(run.now * 1000)}, ("report_id",))  # one manager each
+    return employee
+
+
+AGENT_STATUS = {"running": "working", "completed": "ended", "failed": "failed", "aborted_stale": "stale"}
+
+
+def _agent(run: Run, w: Writer, agent: dict[str, Any]) -> None:
+    """A subagent (agent registry) as its own runtime session, under its kind's employee, in its
+    session's run; its end (failed or stale) says why."""
+    if agent.get("is_main") or not agent.get("session_id"):
+        return
+    parent = _ensure_runtime_session(run, w, agent["session_id"])
+    employee = _subagent_employee(run, w, agent.get("agent_type") or "agent")
+    session = run.ledger.session(agent["session_id"])
+    started = unix_ms(agent.get("spawn_time")) or unix_ms(session.get("started_at")) or int(run.now * 1000)
+    ended = unix_ms(agent.get("end_time"))
+    last = unix_ms(agent.get("last_event_at")) or ended or started
+    status = AGENT_STATUS.get(agent.get("status") or "", "working")
+    w.upsert("runtime_sessions", {
+        "id": stable_id("rts", agent["session_id"], agent["id"]), "company_id": run.cache["company_id"],
+        "employee_id": employee, "adapter_kind": ADAPTER_KIND, "status": status,
+        "current_run_id": run_id(agent["session_id"]), "pid": session.get("claude_pid"),
+        "workspace_path": session.get("project_dir") or run.project_dir or None,
+        "capabilities_json": clean_json({"subagent": agent["id"], "agent_type": agent.get("agent_type"),
+                                         "parent_runtime_session": parent,
+                                         "task": agent.get("task_description")}),
+        "last_heartbeat_at": last, "started_at": started, "ended_at": ended,
+        "failure_reason": {"failed": "subagent failed", "stale": "subagent went stale (never stopped)"}.get(status),
+        "created_at": started, "updated_at": max(last, ended or 0),
+    }, ("id",), ("status", "last_heartbeat_at", "ended_at", "failure_reason", "updated_at", "capabilities_json"))
+
+
+def _claim_final(c: dict[str, Any]) -> bool:
+    """Its tool call finished and the claim ended: its events (insert-only) say the last word."""
+    return claim_settled(c) and claim_released(c)
+
+
+def _claim(run: Run, w: Writer, c: dict[str, Any]) -> None:
+    """A file claim as events of the acting agent's runtime session: claimed (once its call
+    ran, or was refused), and released when the claim ended."""
+    sid = c.get("session_id")
+    if not sid or c.get("phase") == "requested" and c.get("released_at") is None:
+        return  # its call is still running: the next sync reads it again (the cursor waits)
+    rts = _ensure_runtime_session(run, w, sid)
+    payload = {"session_id": sid, "runtime_session_id": rts, "agent_id": c.get("agent_id"), "file": c["file_path"],
+               "operation": c.get("operation"), "claim": c.get("status") or "held", "phase": c.get("phase"),
+               "tool_use_id": c.get("tool_use_id")}
+    for kind, ts in (("file_claimed", c.get("timestamp")), ("file_released", c.get("released_at"))):
+        if ts:
+            w.insert("events", {"id": stable_id("evt-claim", sid, c["_rowid"], kind),
+                                "company_id": run.cache["company_id"],
+                                "actor_id": run.cache["employee_id"], "actor_kind": "employee",
+                                "event_type": f"claude_code.{kind}", "payload_json": clean_json(payload),
+                                "created_at": unix_ms(ts) or int(run.now * 1000)}, ("id",))
 
 
 # ---------------------------------------------------------------- hook events
@@ -376,7 +592,8 @@ def _event(run: Run, w: Writer, e: dict[str, Any]) -> None:
     if status:
         w.insert("runtime_heartbeats", {"id": stable_id("hb", sid, ref), "session_id": rts,
                                         "company_id": run.cache["company_id"], "employee_id": run.cache["employee_id"],
-                                        "status": status, "cost_delta_json": "{}", "message": e.get("event_type"),
+                                        "status": status, "current_run_id": run_id(sid), "cost_delta_json": "{}",
+                                        "message": e.get("event_type"),
                                         "created_at": created}, ("id",))
     _tool_call(run, w, e, summary if isinstance(summary, dict) else {}, created)
 
@@ -418,23 +635,62 @@ def _tool_call(run: Run, w: Writer, e: dict[str, Any], summary: dict[str, Any], 
 # ---------------------------------------------------------------- ticket checkouts
 
 
+def ticket_ref(session_id: str, task_id: str) -> str:
+    return stable_id("ticket", session_id, task_id)
+
+
 def _ticket_for(run: Run, w: Writer, task: dict[str, Any]) -> dict[str, Any] | None:
-    """The ticket a task maps to: configured, same id, or same title as the task's subject."""
+    """The ticket a task maps to: configured, same id, or same title as the task's subject
+    among the company's own tickets (never one hookledger made for another session's task)."""
     mapping = run.config.get("tickets") or {}
     wanted = mapping.get(f"{task['session_id']}:{task['task_id']}") or mapping.get(task.get("subject") or "") \
         or mapping.get(task["task_id"])
     if wanted:
         return w.find("tickets", {"id": wanted})
-    return w.find("tickets", {"id": task["task_id"]}) or (
-        w.find("tickets", {"title": task["subject"]}) if task.get("subject") else None)
+    found = w.find("tickets", {"id": task["task_id"]})
+    if found is None and task.get("subject"):
+        cur = w.conn.execute("SELECT * FROM tickets WHERE title = ? AND id NOT LIKE 'hl-ticket-%' LIMIT 1",
+                             (task["subject"],))
+        row = cur.fetchone()
+        found = dict(zip([d[0] for d in cur.description], row)) if row else None
+    return found
+
+
+TICKET_STATUS = {"pending": "open", "in_progress": "in-progress", "completed": "done"}
+
+
+def _own_ticket(run: Run, w: Writer, t: dict[str, Any]) -> dict[str, Any] | None:
+    """A task no ticket maps to becomes a ticket of its own (assigned to Claude Code, in its
+    session's thread). A deleted task has no Team-X status: never written, left as it was."""
+    status = TICKET_STATUS.get(t.get("status") or "")
+    ref = ticket_ref(t["session_id"], t["task_id"])
+    if status is None:
+        return w.find("tickets", {"id": ref})
+    created = unix_ms(t.get("created_at")) or int(run.now * 1000)
+    updated = unix_ms(t.get("completed_at") or t.get("updated_at")) or created
+    w.upsert("tickets", {
+        "id": ref, "company_id": run.cache["company_id"],
+        "title": clean(t.get("subject") or f"Task {t['task_id']}", 200),
+        "description": clean(t.get("description") or "") or "", "status": status, "priority": "medium",
+        "assignee_id": run.cache["employee_id"], "reporter_id": run.cache["employee_id"], "reporter_kind": "employee",
+        "labels_json": clean_json(["claude-code", f"task:{t['task_id']}"]), "dependencies_json": "[]",
+        "thread_id": _thread(run, w, run.ledger.session(t["session_id"])),
+        "created_at": created, "updated_at": updated,
+        "closed_at": unix_ms(t.get("completed_at")) if status == "done" else None,
+    }, ("id",), ("title", "description", "status", "updated_at", "closed_at"))
+    return w.find("tickets", {"id": ref})
 
 
 def _task(run: Run, w: Writer, t: dict[str, Any]) -> None:
     status = t.get("status")
-    if status not in ("in_progress", "completed", "deleted") or not w.target.has_table("tickets"):
+    if not w.target.has_table("tickets"):
         return
-    ticket = _ticket_for(run, w, t)
+    ours = w.find("tickets", {"id": ticket_ref(t["session_id"], t["task_id"])})
+    ticket = _ticket_for(run, w, t) if ours is None else None
     if ticket is None:
+        _ensure_runtime_session(run, w, t["session_id"])  # the thread and run it hangs from
+        ticket = _own_ticket(run, w, t)
+    if ticket is None or status not in ("in_progress", "completed", "deleted"):
         return
     session = run.ledger.session(t["session_id"])
     rts = _ensure_runtime_session(run, w, t["session_id"])
@@ -463,11 +719,118 @@ def _task(run: Run, w: Writer, t: dict[str, Any]) -> None:
                            "released": "task deleted"}[state],
         "created_at": claimed, "updated_at": touched,
     }, ("id",), ("status", "last_heartbeat_at", "expires_at", "released_at", "release_reason", "updated_at"))
+    _current_ticket(w, rts, ticket["id"], state == "active")
+
+
+def _current_ticket(w: Writer, rts: str, ticket: str, active: bool) -> None:
+    """The runtime session (ours: its id is minted) works on the ticket it holds an active
+    checkout of; once that checkout ends it works on none."""
+    row = w.find("runtime_sessions", {"id": rts})
+    if row is None or "current_ticket_id" not in row:
+        return
+    wanted = ticket if active else (None if row["current_ticket_id"] == ticket else row["current_ticket_id"])
+    if row["current_ticket_id"] != wanted:
+        w.conn.execute("UPDATE runtime_sessions SET current_ticket_id = ? WHERE id = ?", (wanted, rts))
+        w.count("updated", "runtime_sessions")
+
+
+# ---------------------------------------------------------------- verdicts and snapshots
+
+
+def _verdict(run: Run, w: Writer, v: dict[str, Any]) -> None:
+    """A task-gate verdict as a deliverable review already decided: the approval item (resolved
+    when decided) and its decision (approved for allow, denied for block), the rationale its reason."""
+    sid = v.get("session_id")
+    if not sid:
+        w.skip("approval_items")
+        return
+    _ensure_runtime_session(run, w, sid)
+    allowed = (v.get("decision") or "").lower() == "allow"
+    created = unix_ms(v.get("timestamp")) or int(run.now * 1000)
+    task = run.ledger.task_at(sid, None, None, v.get("task_id")) if v.get("task_id") else None
+    ticket = None
+    if task is not None and w.target.has_table("tickets"):
+        ticket = _ticket_for(run, w, task) or w.find("tickets", {"id": ticket_ref(sid, task["task_id"])})
+    item = stable_id("approval", sid, v["_rowid"], v.get("timestamp"))
+    payload = {"source": "hookledger", "session_id": sid, "hook_event": v.get("hook_event"),
+               "task_id": v.get("task_id"),
+               "ticket_id": ticket["id"] if ticket else None, "run_id": run_id(sid), "verdict_source": v.get("source")}
+    w.insert("approval_items", {
+        "id": item, "company_id": run.cache["company_id"], "kind": "deliverable-review",
+        "status": "approved" if allowed else "denied", "priority": "medium",
+        "requested_by_employee_id": run.cache["employee_id"], "subject_ref_kind": "deliverable",
+        "subject_ref_id": ticket["id"] if ticket else f"{sid}:{v.get('task_id') or v['_rowid']}",
+        "summary": clean(f"{v.get('hook_event') or 'Review'}: task {v.get('task_id') or '?'}"
+                         + (f" ({task.get('subject')})" if task and task.get("subject") else ""), 500),
+        "payload_json": clean_json(payload), "created_at": created, "resolved_at": created}, ("id",))
+    w.insert("approval_decisions", {
+        "id": stable_id("approval-decision", sid, v["_rowid"], v.get("timestamp")),
+        "company_id": run.cache["company_id"],
+        "approval_kind": "deliverable-review", "approval_ref_id": item, "decision": "approved" if allowed else "denied",
+        "rationale": clean(v.get("reason")),
+        "payload_json": clean_json({**payload, "decided_by": "hookledger task gate"}),
+        "created_at": created}, ("id",))
+
+
+def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
+    """A context snapshot as a run checkpoint of the session's run (in its thread), and the
+    thread's digest brought up to it (one digest per thread, the latest snapshot's)."""
+    sid = snap.get("session_id")
+    if not sid or not w.target.has_table("threads"):
+        w.skip("run_checkpoints")
+        return
+    _ensure_runtime_session(run, w, sid)
+    session = run.ledger.session(sid)
+    thread = _thread(run, w, session)
+    facts = snapshot_facts(snap)
+    files, open_tasks, kind = facts.files, facts.tasks, facts.kind
+    blockers = facts.errors + [f"failed approach: {f}" for f in facts.failed]
+    progress = "; ".join(x for x in (
+        f"{len(files)} file(s) changed: {', '.join(files[:20])}" if files else "no file changed",
+        f"{len(open_tasks)} task(s) open" if open_tasks else "no task open",
+        f"{len(blockers)} blocker(s)" if blockers else "")
+        if x)
+    created = unix_ms(snap.get("timestamp")) or int(run.now * 1000)
+    if kind == "session_end":
+        checkpoint = "completion" if not open_tasks and not blockers else "stopped"
+    else:
+        checkpoint = "manual"  # a compaction: Claude Code's own context checkpoint
+    nxt = next((open_task_line(x) for x in open_tasks), None)
+    w.insert("run_checkpoints", {
+        "id": stable_id("checkpoint", sid, snap["_rowid"], snap.get("timestamp")),
+        "company_id": run.cache["company_id"], "thread_id": thread, "run_id": run_id(sid),
+        "employee_id": run.cache["employee_id"], "checkpoint_kind": checkpoint,
+        "objective": clean(run.ledger.first_prompt(sid), 2000), "progress_summary": clean(f"{kind}: {progress}"),
+        "blockers_json": clean_json(blockers), "next_action": clean(nxt),
+        "active_artifact_refs_json": clean_json(files), "unresolved_approval_refs_json": "[]",
+        "resume_origin_json": clean_json({"source": "hookledger", "snapshot_type": kind, "session_id": sid}),
+        "created_at": created}, ("id",))
+    summary = clean(f"As of the {kind.replace('_', ' ')} snapshot: {progress}."
+                    + (f" Next: {nxt}." if nxt else "") + (" Blockers: " + "; ".join(blockers) if blockers else ""))
+    digest = w.find("thread_digests", {"thread_id": thread})
+    if digest is not None and (digest.get("updated_at") or 0) > created:
+        return  # a newer snapshot already summarised the thread
+    said = w.conn.execute("SELECT id FROM messages WHERE thread_id = ? AND created_at <= ? ORDER BY created_at DESC, id"
+                          " LIMIT 1", (thread, created)).fetchone() \
+        if {"thread_id", "created_at"} <= set(w.target.columns("messages")) else None
+    row = {"id": stable_id("digest", sid), "company_id": run.cache["company_id"], "thread_id": thread,
+           "summary": summary,
+           "last_summarized_message_id": said[0] if said else None,
+           "pinned_facts_json": clean_json(blockers + [f"changed {f}" for f in files[:20]]),
+           "estimated_tokens": len(summary or "") // 4, "freshness": "fresh" if kind == "session_end" else "stale",
+           "created_at": created if digest is None else digest.get("created_at"), "updated_at": created}
+    w.upsert("thread_digests", row, ("thread_id",),
+             ("summary", "pinned_facts_json", "estimated_tokens", "freshness", "updated_at",
+              "last_summarized_message_id"))
 
 
 def steps(run: Run) -> list[tuple[str, Any, bool]]:
     return [
         ("sessions", _session, True),
+        (AGENTS, _agent, True),
         ("hook_events", _event, False),
+        ("file_claims", _claim, False, _claim_final),
         ("tasks", _task, True),
+        ("llm_verdicts", _verdict, False),
+        ("context_snapshots", _snapshot, False),
     ]
