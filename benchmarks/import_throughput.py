@@ -70,10 +70,11 @@ def _pad(line: str, rng: random.Random) -> str:
     return json.dumps(record, separators=(",", ":"))
 
 
-def generate(folder: str, megabytes: int, seed: int = 7) -> tuple[int, int]:
+def generate(folder: str, megabytes: int, seed: int = 7, turns: tuple[int, ...] = (4, 16, 48),
+             pad: bool = True) -> tuple[int, int]:
     """Copies of the recorded sessions with fresh ids until `megabytes` are written: (files, bytes)."""
     rng = random.Random(seed)
-    templates = [(sid, [(rel, [_pad(line, rng) for line in lines]) for rel, lines in files])
+    templates = [(sid, [(rel, [_pad(line, rng) if pad else line for line in lines]) for rel, lines in files])
                  for sid, files in _sessions()]
     os.makedirs(folder, exist_ok=True)
     written = files_written = copy = 0
@@ -82,10 +83,10 @@ def generate(folder: str, megabytes: int, seed: int = 7) -> tuple[int, int]:
             copy += 1
             new_sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
             tag = f"{copy:07d}"
-            turns = rng.choice((4, 16, 48))  # a session of a few turns to a long working session
+            session_turns = rng.choice(turns)  # a session of a few turns to a long working session
             for rel, lines in files:
                 one = "\n".join(lines) + "\n"
-                reps = turns if "/subagents/" not in rel else 1
+                reps = session_turns if "/subagents/" not in rel else 1
                 text = "".join(one.replace("msg_mock_", f"msg_{tag}{r:03d}_").replace("req_mock_", f"req_{tag}{r:03d}_")
                                .replace('"toolu_', f'"toolu_{tag}{r:03d}') for r in range(reps))
                 text = text.replace(sid, new_sid).replace('"agent-', f'"agent-{tag}')
@@ -120,13 +121,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200, help="size of the generated folder (default 200 MB)")
     parser.add_argument("--keep", default=None, help="generate into this folder and keep it")
+    parser.add_argument("--small", action="store_true",
+                        help="sessions as recorded (one turn, no padding: about 15 KB each): the per-session cost")
     args = parser.parse_args()
     base = args.keep or tempfile.mkdtemp(prefix="hookledger-import-bench-")
     folder, project = os.path.join(base, "transcripts"), os.path.join(base, "project")
     os.makedirs(project, exist_ok=True)
     try:
         t0 = time.perf_counter()
-        files, size = generate(folder, args.mb)
+        files, size = generate(folder, args.mb, turns=(1,) if args.small else (4, 16, 48), pad=not args.small)
         print(f"generated {files} transcript files, {size / 1e6:.0f} MB, in {time.perf_counter() - t0:.1f} s")
         wall, report, rss = run_import(folder, project)
         print(f"first import: {report['bytes_read'] / 1e6:.0f} MB in {wall:.1f} s wall ({report['seconds']:.1f} s"

@@ -24,11 +24,17 @@ INTERRUPTED = "[Request interrupted by user"
 
 @dataclass
 class Open:
-    row_id: int | None  # error_log id once written
+    row_id: int | None  # error_log id of a recorded row
     signature: str | None
     category: str | None
     file_path: str | None
     attempt: int
+    row: list[Any] | None = None  # a row found by this import, not written yet
+
+
+# error_log columns of Errors.new rows, in order
+ROW = ("session_id", "timestamp", "agent_id", "file_path", "error_category", "error_message", "attempt_number",
+       "resolution", "signature", "tool_name", "command", "tool_use_id", "escalation", "resolved_at")
 
 
 def event_for(session_id: str, name: str, tool_input: dict[str, Any], cwd: str | None, tool_use_id: str,
@@ -47,15 +53,20 @@ def view(event: Event, project_dir: str) -> Any:
 
 
 class Errors:
-    """One session's failures, written into error_log in the caller's transaction."""
+    """One session's failures. Attempts are counted among the session's open errors (those the
+    hooks recorded, read from the ledger when the session is known, and those found here); new
+    rows are kept until `rows()` with their final resolution, changes to recorded rows in
+    `updates`. Failed paths are written at once (rare: escalations and their fixes)."""
 
-    def __init__(self, conn: sqlite3.Connection, session_id: str, project_dir: str, thresholds: tuple[int, int]):
+    def __init__(self, conn: sqlite3.Connection, session_id: str, project_dir: str, thresholds: tuple[int, int],
+                 *, known: bool):
         self.conn, self.session_id, self.project_dir = conn, session_id, project_dir
         self.research_after, self.ask_after = thresholds
-        self.open = [Open(*row) for row in conn.execute(
+        self.open = [Open(row_id, sig, cat, path, attempt) for row_id, sig, cat, path, attempt in conn.execute(
             "SELECT id, signature, error_category, file_path, attempt_number FROM error_log"
-            " WHERE session_id = ? AND resolved_at IS NULL", (session_id,))]
-        self.written = 0
+            " WHERE session_id = ? AND resolved_at IS NULL", (session_id,))] if known else []
+        self.new: list[list[Any]] = []  # error_log rows to insert (see ROW)
+        self.updates: list[tuple[str, str, int]] = []  # (resolution, resolved_at, id) of recorded rows
 
     def failed(self, event: Event, text: str, at: str) -> None:
         """A failed call (PostToolUseFailure, or a Bash success with a non-zero exit)."""
@@ -69,16 +80,10 @@ class Errors:
         attempt = max(prior, default=0) + 1
         resolution = ASK_USER if attempt >= self.ask_after else RESEARCH if attempt >= self.research_after else None
         message = first_lines(text)
-        cur = self.conn.execute(
-            "INSERT OR IGNORE INTO error_log (session_id, timestamp, task_id, agent_id, file_path, error_category,"
-            " error_message, attempt_number, resolution, signature, tool_name, command, tool_use_id, escalation,"
-            " origin) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'import')",
-            (self.session_id, at, event.actor_id, file_path, category, message, attempt, resolution, sig,
-             event.tool_name, redact(command)[:MAX_COMMAND] if command else None, event.tool_use_id, resolution))
-        if not cur.rowcount:
-            return
-        self.written += 1
-        self.open.append(Open(cur.lastrowid, sig, category, file_path, attempt))
+        row = [self.session_id, at, event.actor_id, file_path, category, message, attempt, resolution, sig,
+               event.tool_name, redact(command)[:MAX_COMMAND] if command else None, event.tool_use_id, resolution, None]
+        self.new.append(row)
+        self.open.append(Open(None, sig, category, file_path, attempt, row))
         if resolution:
             what = f"`{command.strip()[:300]}`" if command else f"{event.tool_name} on {file_path or sig}"
             failed_paths.record(self.conn, session_id=self.session_id, now=at, approach=f"Running {what} again",
@@ -105,20 +110,21 @@ class Errors:
         fixed = [o for o in self.open if same_thing((sig, category, file_path), (o.signature, o.category, o.file_path))]
         if not fixed:
             return
-        ids = [o.row_id for o in fixed]
-        self.conn.execute(f"UPDATE error_log SET resolution = 'auto_fixed', resolved_at = ? WHERE id IN"
-                          f" ({','.join('?' * len(ids))})", (at, *ids))
+        self._resolve(fixed, "auto_fixed", at)
         failed_paths.clear_for_signatures(self.conn, sorted({o.signature for o in fixed if o.signature}))
-        self.open = [o for o in self.open if o not in fixed]
 
     def abandon(self, at: str) -> None:
         """The session is over: what is still open was abandoned (as at SessionEnd)."""
-        ids = [o.row_id for o in self.open]
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            self.conn.execute(f"UPDATE error_log SET resolution = 'abandoned', resolved_at = ? WHERE id IN"
-                              f" ({','.join('?' * len(part))}) AND resolved_at IS NULL", (at, *part))
-        self.open = []
+        self._resolve(self.open, "abandoned", at)
+
+    def _resolve(self, which: list[Open], resolution: str, at: str) -> None:
+        for o in which:
+            if o.row is not None:
+                o.row[7], o.row[13] = resolution, at
+            else:
+                self.updates.append((resolution, at, o.row_id))
+        gone = {id(o) for o in which}
+        self.open = [o for o in self.open if id(o) not in gone]
 
 
 def is_interrupt(text: str) -> bool:

@@ -23,7 +23,7 @@ import orjson
 from hookledger.history.locate import TranscriptFile, grouped
 from hookledger.history.reader import Lines, head_hash, skippable
 from hookledger.history.session import SessionFacts
-from hookledger.history.writer import Counts, write_session
+from hookledger.history.writer import Batch, Counts, write_session
 from hookledger.hotpath.timeutil import seconds_before, utc_now
 from hookledger.knowledge.progress import begin
 
@@ -143,16 +143,19 @@ def import_transcripts(conn: sqlite3.Connection, project_dir: str, files: list[T
             carry[0] &= 1023
 
     batch_bytes = 0
+    batch = Batch(conn, project_dir, config, now)
     try:
         for sid, group in sessions.items():
             if not conn.in_transaction:
                 conn.execute("BEGIN IMMEDIATE")
-            _import_session(conn, project_dir, sid, group, config, now, over_before, report, done)
-            batch_bytes += sum(f.size for f in group) + 64_000  # a session's fixed cost counts too
+            _import_session(batch, sid, group, over_before, report, done)
+            batch_bytes += sum(f.size for f in group) + 16_000  # a session's fixed cost counts too
             if batch_bytes >= BATCH_BYTES:
+                batch.flush()
                 conn.execute("ROLLBACK" if dry_run else "COMMIT")
                 batch_bytes = 0
         if conn.in_transaction:
+            batch.flush()
             conn.execute("ROLLBACK" if dry_run else "COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -164,9 +167,10 @@ def import_transcripts(conn: sqlite3.Connection, project_dir: str, files: list[T
     return report
 
 
-def _import_session(conn: sqlite3.Connection, project_dir: str, sid: str, group: list[TranscriptFile],
-                    config: dict[str, Any], now: str, over_before: str, report: ImportReport, done: Any) -> None:
-    """Read the session's changed files and write what they add (in the caller's transaction)."""
+def _import_session(batch: Batch, sid: str, group: list[TranscriptFile], over_before: str, report: ImportReport,
+                    done: Any) -> None:
+    """Read the session's changed files and add what they hold to the batch (in the caller's transaction)."""
+    conn, now = batch.conn, batch.now
     facts = SessionFacts(sid)
     reads: list[_Read] = []
     for f in group:
@@ -199,20 +203,10 @@ def _import_session(conn: sqlite3.Connection, project_dir: str, sid: str, group:
     counted = sum(1 for path, at, _, _ in facts.compactions
                   if main_read and path == main_read.file.path and at < main_read.end)
     if facts.records:
-        written = write_session(conn, facts, project_dir=project_dir, config=config, now=now, ended=ended,
-                                compactions_read=counted, from_start=bool(main_read and main_read.start == 0))
+        written = write_session(batch, facts, known=heard is not None, ended=ended, compactions_read=counted,
+                                from_start=bool(main_read and main_read.start == 0))
         report.sessions += 1
         report.new_sessions += int(written.new_session)
         report.add(written)
-    conn.executemany(
-        "INSERT INTO import_files (path, session_id, agent_id, size, mtime_ns, offset, head, lines, bad_lines,"
-        " unknown_records, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET"
-        " session_id = excluded.session_id, agent_id = excluded.agent_id, size = excluded.size,"
-        " mtime_ns = excluded.mtime_ns, offset = excluded.offset, head = excluded.head,"
-        " lines = CASE WHEN excluded.offset < import_files.offset THEN excluded.lines"
-        " ELSE import_files.lines + excluded.lines END,"
-        " bad_lines = import_files.bad_lines + excluded.bad_lines,"
-        " unknown_records = import_files.unknown_records + excluded.unknown_records,"
-        " imported_at = excluded.imported_at",
-        [(r.file.path, sid, r.file.agent_id or f"main:{sid}", r.file.size,
-          r.file.mtime_ns, r.end, r.head, r.lines, r.bad, r.unknown, now) for r in reads])
+    batch.rows["import_files"] += [(r.file.path, sid, r.file.agent_id or f"main:{sid}", r.file.size, r.file.mtime_ns,
+                                    r.end, r.head, r.lines, r.bad, r.unknown, now) for r in reads]
