@@ -28,7 +28,7 @@ RECORDED = ["a_basic", "b_subagent", "c_compact", "e_tasks"]
 SAME = {
     "tool calls": "SELECT tool_use_id, event_type, tool_name, agent_id FROM hook_events"
                   " WHERE event_type IN ('PostToolUse', 'PostToolUseFailure') ORDER BY tool_use_id",
-    "errors": "SELECT tool_use_id, agent_id, file_path, error_category, signature, tool_name, command, attempt_number,"
+    "errors": "SELECT tool_use_id, task_id, agent_id, file_path, error_category, signature, tool_name, command, attempt_number,"
               " resolution, escalation, resolved_at IS NOT NULL,"
               # e_tasks' message names the capture harness under /home/dev, which the replay moved
               " replace(error_message, rtrim(error_message, replace(error_message, '/', '')), '') AS message_tail"
@@ -45,6 +45,8 @@ SAME = {
     "sessions": "SELECT session_id, status, subagents, files_changed, errors, open_errors, compactions, tool_calls"
                 " FROM v_sessions ORDER BY session_id",
     "prompts": "SELECT session_id, prompt_id, text, chars FROM prompts ORDER BY prompt_id",
+    "tasks": "SELECT session_id, task_id, subject, description, status, agent_id, status_reason IS NOT NULL FROM tasks"
+             " ORDER BY 1, 2",
     "metrics": "SELECT session_id, key, value FROM session_metrics WHERE key IN ('tool_calls', 'tool_calls_by_tool',"
                " 'failures', 'failures_auto_fixed', 'failures_escalated', 'compactions', 'assistant_messages',"
                " 'tokens_input', 'tokens_output', 'tokens_cache_creation', 'tokens_cache_read') ORDER BY 1, 2",
@@ -176,7 +178,7 @@ def test_import_fills_what_the_hooks_missed(tmp_path):
     # Claims and errors as the hooks recorded them; still held and open: the hooks heard from the
     # session moments ago (its SessionEnd is not known to be missed)
     assert [r[:6] for r in got["files"]] == [r[:6] for r in full["files"]]
-    assert [r[:8] for r in got["errors"]] == [r[:8] for r in full["errors"]]
+    assert [r[:9] for r in got["errors"]] == [r[:9] for r in full["errors"]]
     assert rows(project, "SELECT count(*) AS n FROM hook_events WHERE origin = 'import'")[0]["n"] == 1
 
 
@@ -309,7 +311,7 @@ def test_failures_escalate_and_get_fixed_as_the_hooks_count_them(tmp_path):
         results[way] = (table(db, SAME["errors"]), table(db, "SELECT file_path, approach, reason_failed, context,"
                                                              " still_relevant, signature FROM failed_paths ORDER BY id"))
     hooks, imported = results["hooks"], results["import"]
-    assert [r[7:10] for r in hooks[0]] == [(1, "auto_fixed", None), (2, "auto_fixed", "escalated_research"),
+    assert [r[8:11] for r in hooks[0]] == [(1, "auto_fixed", None), (2, "auto_fixed", "escalated_research"),
                                            (3, "auto_fixed", "escalated_user"), (4, "auto_fixed", "escalated_user"),
                                            (1, "abandoned", None)]
     assert differences({"e": hooks[0], "f": hooks[1]}, {"e": imported[0], "f": imported[1]}) == {}

@@ -33,7 +33,7 @@ class Open:
 
 
 # error_log columns of Errors.new rows, in order
-ROW = ("session_id", "timestamp", "agent_id", "file_path", "error_category", "error_message", "attempt_number",
+ROW = ("session_id", "timestamp", "task_id", "agent_id", "file_path", "error_category", "error_message", "attempt_number",
        "resolution", "signature", "tool_name", "command", "tool_use_id", "escalation", "resolved_at")
 
 
@@ -68,8 +68,9 @@ class Errors:
         self.new: list[list[Any]] = []  # error_log rows to insert (see ROW)
         self.updates: list[tuple[str, str, int]] = []  # (resolution, resolved_at, id) of recorded rows
 
-    def failed(self, event: Event, text: str, at: str) -> None:
-        """A failed call (PostToolUseFailure, or a Bash success with a non-zero exit)."""
+    def failed(self, event: Event, text: str, at: str, task_id: str | None = None) -> None:
+        """A failed call (PostToolUseFailure, or a Bash success with a non-zero exit), during the
+        task `task_id` (the one in progress then)."""
         ctx = view(event, self.project_dir)
         command = _command(ctx)
         sig, subject_file = _subject(ctx)
@@ -80,7 +81,7 @@ class Errors:
         attempt = max(prior, default=0) + 1
         resolution = ASK_USER if attempt >= self.ask_after else RESEARCH if attempt >= self.research_after else None
         message = first_lines(text)
-        row = [self.session_id, at, event.actor_id, file_path, category, message, attempt, resolution, sig,
+        row = [self.session_id, at, task_id, event.actor_id, file_path, category, message, attempt, resolution, sig,
                event.tool_name, redact(command)[:MAX_COMMAND] if command else None, event.tool_use_id, resolution, None]
         self.new.append(row)
         self.open.append(Open(None, sig, category, file_path, attempt, row))
@@ -91,7 +92,7 @@ class Errors:
                                 file_path=file_path, context=f"recorded by hookledger when the error was {resolution}",
                                 signature=sig)
 
-    def succeeded(self, event: Event, response: Any, at: str) -> None:
+    def succeeded(self, event: Event, response: Any, at: str, task_id: str | None = None) -> None:
         """A successful call: a Bash exit code makes it a failure; else it may fix open errors."""
         ctx = view(event, self.project_dir)
         command = _command(ctx)
@@ -100,7 +101,7 @@ class Errors:
             if code is not None:
                 parts = [response.get(k) for k in ("stderr", "stdout")] if isinstance(response, dict) else []
                 self.failed(event, f"Exit code {code}\n" + "\n".join(p for p in parts if isinstance(p, str) and p.strip()),
-                            at)
+                            at, task_id)
                 return
         if not self.open:
             return
@@ -120,7 +121,7 @@ class Errors:
     def _resolve(self, which: list[Open], resolution: str, at: str) -> None:
         for o in which:
             if o.row is not None:
-                o.row[7], o.row[13] = resolution, at
+                o.row[ROW.index("resolution")], o.row[ROW.index("resolved_at")] = resolution, at
             else:
                 self.updates.append((resolution, at, o.row_id))
         gone = {id(o) for o in which}

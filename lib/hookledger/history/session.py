@@ -21,6 +21,8 @@ KNOWN_TYPES = frozenset({"user", "assistant", "system", "attachment", "queue-ope
 BULK = frozenset({"content", "new_string", "old_string", "edits", "new_source", "old_source"})
 MAX_INPUT_TEXT = 4000
 AGENT_TOOLS = frozenset({"Agent", "Task"})
+# Tools whose result (toolUseResult) a handler reads: exit codes, the agent launched, the task list.
+RESPONSE_TOOLS = frozenset({"Bash", "PowerShell", "TaskCreate", "TaskUpdate", "TaskList"}) | AGENT_TOOLS
 # A user record that is not a prompt typed by someone: slash command plumbing.
 _NOT_PROMPTS = ("<command-name>", "<local-command-stdout>", "<local-command-caveat>", "<command-message>",
                 "<bash-input>", "<bash-stdout>", "<bash-stderr>", "<user-memory-input>")
@@ -204,7 +206,7 @@ class SessionFacts:
             call.is_error = block.get("is_error") is True
             if call.is_error:
                 call.error_text = _text(block.get("content"))[:20000]
-            if call.name in ("Bash", "PowerShell") or call.name in AGENT_TOOLS:
+            if call.name in RESPONSE_TOOLS:
                 response = record.get("toolUseResult")
                 call.response = response if isinstance(response, dict) else None
         if results or agent or record.get("isMeta") or record.get("isCompactSummary"):

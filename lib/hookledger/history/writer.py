@@ -22,7 +22,8 @@ from hookledger.handlers.agents import DEFAULT_SUBAGENT_TYPE, FAILED_RESULTS, MA
 from hookledger.handlers.context import Context
 from hookledger.handlers.prompts import MAX_PROMPT_CHARS
 from hookledger.handlers.tool_errors import _thresholds as thresholds
-from hookledger.history.errors import Errors, event_for, is_interrupt, view
+from hookledger.history.errors import ROW, Errors, event_for, is_interrupt, view
+from hookledger.handlers.tasks import TASK_TOOLS
 from hookledger.history.session import AGENT_TOOLS, Agent, SessionFacts
 from hookledger.hotpath.audit import summarize
 from hookledger.hotpath.events import Event
@@ -81,9 +82,9 @@ SQL = {
         "INSERT INTO file_claims (session_id, agent_id, file_path, operation, timestamp, tool_use_id, status, phase,"
         " released_at, origin) VALUES (?, ?, ?, ?, ?, ?, 'held', ?, ?, 'import')",
     "errors":
-        "INSERT OR IGNORE INTO error_log (session_id, timestamp, agent_id, file_path, error_category, error_message,"
-        " attempt_number, resolution, signature, tool_name, command, tool_use_id, escalation, resolved_at, origin)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'import')",
+        "INSERT OR IGNORE INTO error_log (session_id, timestamp, task_id, agent_id, file_path, error_category,"
+        " error_message, attempt_number, resolution, signature, tool_name, command, tool_use_id, escalation,"
+        " resolved_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'import')",
     "error_updates": "UPDATE error_log SET resolution = ?, resolved_at = ? WHERE id = ? AND resolved_at IS NULL",
     "prompts":
         "INSERT OR IGNORE INTO prompts (session_id, prompt_id, agent_id, created_at, text, chars, truncated, source)"
@@ -183,6 +184,7 @@ def write_session(batch: Batch, facts: SessionFacts, *, known: bool, ended: bool
     claimed: list[tuple] = []
     by_tool: dict[str, int] = {}
     order = {tid: i for i, tid in enumerate(facts.order)}
+    tracked = known and conn.execute("SELECT 1 FROM tasks WHERE session_id = ? LIMIT 1", (sid,)).fetchone() is not None
     calls = sorted((c for c in facts.calls.values() if c.finished and c.tool_use_id not in have.hooked),
                    key=lambda c: (c.done_at or "", order[c.tool_use_id]))
     for call in calls:
@@ -199,11 +201,15 @@ def write_session(batch: Batch, facts: SessionFacts, *, known: bool, ended: bool
         if call.tool_use_id not in have.claimed:
             claimed += [(sid, event.actor_id, path, operation, call.at or call.done_at, call.tool_use_id,
                          "failed" if failed else "done") for operation, path in claims.targets(view(event, batch.project_dir))]
+        task = None
+        if call.name in TASK_TOOLS or tracked:  # the task list as the hooks keep it, and its task in progress
+            tracked = True
+            task = _tasks(batch, sid, event, call, failed)
         if failed:
             if not is_interrupt(call.error_text):
-                errors.failed(event, call.error_text or f"{call.name} failed", call.done_at or now)
+                errors.failed(event, call.error_text or f"{call.name} failed", call.done_at or now, task)
         else:
-            errors.succeeded(event, call.response, call.done_at or now)
+            errors.succeeded(event, call.response, call.done_at or now, task)
         if call.name in AGENT_TOOLS:
             _spawn(batch, facts, call, failed)
     if ended:
@@ -236,6 +242,8 @@ def write_session(batch: Batch, facts: SessionFacts, *, known: bool, ended: bool
         extra[METRIC] = facts.version
     if facts.models:
         extra["models"] = sorted(set(facts.models) | set(known_models if isinstance(known_models, list) else []))
+    if tracked and not known:
+        conn.execute("UPDATE tasks SET origin = 'import' WHERE session_id = ?", (sid,))
     if known:  # recount from the ledger as the hooks do
         batch.flush()
         _settle_known(batch, facts, ended, last, {r[1] for r in claimed})
@@ -246,6 +254,33 @@ def write_session(batch: Batch, facts: SessionFacts, *, known: bool, ended: bool
     else:
         _summary(batch, facts, first, last, by_tool, errors, claimed, extra)
     return out
+
+
+def _tasks(batch: Batch, sid: str, event: Event, call: Any, failed: bool) -> str | None:
+    """A Task tool call through handlers/tasks (as its PostToolUse / PostToolUseFailure hook), at
+    once: the table is small and the next failure asks which task was in progress."""
+    from hookledger.handlers import tasks, tool_errors
+
+    data = dict(event.data, tool_response=call.response, error=call.error_text if failed else None)
+    ctx = Context(batch.conn, Event("PostToolUseFailure" if failed else "PostToolUse", data), call.done_at or batch.now,
+                  batch.project_dir, "", replay=True, _config=batch.config)
+    if call.name == "TaskCreate" and failed and tasks.feedback_text(call.error_text, tasks.CREATE_FEEDBACK):
+        _refused_creation(ctx)
+    if call.name in TASK_TOOLS:
+        (tasks.post_tool_use_failure if failed else tasks.post_tool_use)(ctx)
+    return tool_errors._current_task(ctx)
+
+
+def _refused_creation(ctx: Context) -> None:
+    """A task a TaskCreated hook refused: the hooks saw it created (TaskCreated names its id)
+    before it was deleted; the transcript shows only the refusal. Claude Code numbers a list's
+    tasks in order, so it had the next id."""
+    from hookledger.handlers.task_records import upsert
+
+    ids = [int(r[0]) for r in ctx.conn.execute("SELECT task_id FROM tasks WHERE session_id = ?", (ctx.session_id,))
+           if str(r[0]).isdigit()]
+    given = ctx.event.tool_input
+    upsert(ctx, str(max(ids, default=0) + 1), subject=given.get("subject"), description=given.get("description"))
 
 
 def _spawn(batch: Batch, facts: SessionFacts, call: Any, failed: bool) -> None:
@@ -339,8 +374,8 @@ def _summary(batch: Batch, facts: SessionFacts, started: str, last: str, by_tool
         "tool_calls": sum(by_tool.values()),
         "tool_calls_by_tool": by_tool,
         "failures": len(errors.new),
-        "failures_auto_fixed": sum(1 for r in errors.new if r[7] == "auto_fixed"),
-        "failures_escalated": sum(1 for r in errors.new if r[12] is not None),
+        "failures_auto_fixed": sum(1 for r in errors.new if r[ROW.index("resolution")] == "auto_fixed"),
+        "failures_escalated": sum(1 for r in errors.new if r[ROW.index("escalation")] is not None),
         "compactions": compactions,
         "assistant_messages": len(usage),
         "tokens_input": sum(u.input for u in usage),
