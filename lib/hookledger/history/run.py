@@ -200,7 +200,7 @@ def _import_session(batch: Batch, sid: str, group: list[TranscriptFile], over_be
         report.bad_lines += got.bad
         report.unknown_records += got.unknown
     main_read = next((r for r in reads if r.file.agent_id is None), None)
-    counted = sum(1 for path, at, _, _ in facts.compactions
+    counted = sum(1 for path, at, *_ in facts.compactions
                   if main_read and path == main_read.file.path and at < main_read.end)
     if facts.records:
         written = write_session(batch, facts, known=heard is not None, ended=ended, compactions_read=counted,

@@ -104,7 +104,8 @@ class SessionFacts:
     order: list[str] = field(default_factory=list)  # tool_use_ids in the order seen
     prompts: dict[str, Prompt] = field(default_factory=dict)
     usage: dict[str, tuple[str | None, str | None, str, Usage]] = field(default_factory=dict)
-    compactions: list[tuple[str, int, str, str | None]] = field(default_factory=list)  # (file, offset, uuid, at)
+    # (file, offset, uuid, at, trigger: manual / auto) of each compact boundary
+    compactions: list[tuple[str, int, str, str | None, str | None]] = field(default_factory=list)
     agents: dict[str, Agent] = field(default_factory=dict)
     # subagent -> (its Agent call, task, final status from the call's result): set by the writer
     spawned: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
@@ -148,7 +149,9 @@ class SessionFacts:
         elif kind == "user":
             self._user(record, agent, at)
         elif kind == "system" and record.get("subtype") == "compact_boundary" and not agent:
-            self.compactions.append((path, line_at, str(record.get("uuid") or f"{path}:{line_at}"), at))
+            meta = record.get("compactMetadata")
+            trigger = meta.get("trigger") if isinstance(meta, dict) and isinstance(meta.get("trigger"), str) else None
+            self.compactions.append((path, line_at, str(record.get("uuid") or f"{path}:{line_at}"), at, trigger))
 
     def _assistant(self, record: dict[str, Any], path: str, line_at: int, agent: str, at: str | None) -> None:
         message = record.get("message")

@@ -227,8 +227,8 @@ def write_session(batch: Batch, facts: SessionFacts, *, known: bool, ended: bool
     out.subagents = sum(1 for a in facts.agents if a not in have.agents)
     if not have.hook_recorded:  # the PreCompact a hook would have recorded for each boundary
         rows["events"] += [(f"import:{sid}:compact:{uuid}", sid, at or now, "PreCompact", "PreCompact",
-                            summarize({"session_id": sid, "hook_event_name": "PreCompact", "trigger": "transcript"}),
-                            None, None, None) for _, _, uuid, at in facts.compactions]
+                            summarize({"session_id": sid, "hook_event_name": "PreCompact", "trigger": trigger or "auto"}),
+                            None, None, None) for _, _, uuid, at, trigger in facts.compactions]
     out.compactions = compactions_read
     seen = have.metrics.get(IMPORTED_COMPACTIONS, 0)
     counted = (0 if from_start else seen if isinstance(seen, int) else 0) + compactions_read
