@@ -364,3 +364,19 @@ def test_import_auto_imports_the_previous_session_at_session_start(tmp_path):
     while time.monotonic() < deadline and rows(project, "SELECT count(*) AS n FROM import_files")[0]["n"] == 0:
         time.sleep(0.2)  # the child's transaction is being committed
     assert rows(project, "SELECT count(*) AS n FROM hook_events WHERE origin = 'import' AND tool_name IS NOT NULL")[0]["n"] == 4
+
+
+def test_all_projects_and_since(tmp_path):
+    """--all-projects reads every project's folder into this ledger; --since leaves out files
+    last written before that day."""
+    project = tmp_path / "acme-app"
+    project.mkdir()
+    stage("a_basic", project, _project_folder(project))
+    other = tmp_path / "other"
+    other.mkdir()
+    stage("b_subagent", other, _project_folder(other))
+    assert do_import(project, extra=("--since", "2999-01-01"))["files"] == 0
+    report = do_import(project, extra=("--all-projects",))
+    assert report["files"] == 3 and report["sessions"] == 2
+    assert {r["session_id"] for r in rows(project, "SELECT session_id FROM sessions")} == {
+        "ebf09a36-f40b-44e4-9ed7-9d1599a096ce", "16844d04-f039-4e79-b808-175a142b454b"}
