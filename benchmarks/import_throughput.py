@@ -105,16 +105,20 @@ def generate(folder: str, megabytes: int, seed: int = 7, turns: tuple[int, ...] 
     return files_written, written
 
 
-def run_import(folder: str, project: str) -> tuple[float, dict, int]:
-    """The real CLI importing `folder`: (wall seconds, its JSON report, peak RSS in KB of the child)."""
+def run_import(folder: str, project: str) -> tuple[float, dict, int, float]:
+    """The real CLI importing `folder`: (wall seconds, its JSON report, peak RSS in KB of the
+    children so far, CPU seconds of this child: what the import cost on a shared machine)."""
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib"))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "hookledger", "import", "--project", project, folder, "--json"],
                           capture_output=True, text=True, env=env)
     wall = time.perf_counter() - started
     if proc.returncode:
         raise SystemExit(proc.stderr)
-    return wall, json.loads(proc.stdout), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, json.loads(proc.stdout), after.ru_maxrss, cpu
 
 
 def main() -> None:
@@ -131,12 +135,13 @@ def main() -> None:
         t0 = time.perf_counter()
         files, size = generate(folder, args.mb, turns=(1,) if args.small else (4, 16, 48), pad=not args.small)
         print(f"generated {files} transcript files, {size / 1e6:.0f} MB, in {time.perf_counter() - t0:.1f} s")
-        wall, report, rss = run_import(folder, project)
-        print(f"first import: {report['bytes_read'] / 1e6:.0f} MB in {wall:.1f} s wall ({report['seconds']:.1f} s"
-              f" inside): {report['bytes_read'] / 1e6 / wall:.1f} MB/s; peak RSS {rss / 1024:.0f} MB; sessions"
+        wall, report, rss, cpu = run_import(folder, project)
+        mb = report['bytes_read'] / 1e6
+        print(f"first import: {mb:.0f} MB in {wall:.1f} s wall ({report['seconds']:.1f} s inside, {cpu:.1f} s of CPU):"
+              f" {mb / wall:.1f} MB/s ({mb / cpu:.1f} MB per CPU second); peak RSS {rss / 1024:.0f} MB; sessions"
               f" {report['sessions']}, tool calls {report['tool_calls']}, responses {report['responses']},"
               f" errors {report['errors']}, bad lines {report['bad_lines']}")
-        wall2, report2, rss2 = run_import(folder, project)
+        wall2, report2, rss2, _ = run_import(folder, project)
         print(f"second import (nothing new): {wall2:.1f} s, {report2['files_unchanged']} of {report2['files']} files"
               f" unchanged, tool calls added {report2['tool_calls']}; peak RSS {rss2 / 1024:.0f} MB")
         db = os.path.join(project, ".claude-session.db")

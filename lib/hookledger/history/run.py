@@ -68,8 +68,14 @@ class _Read:
     unknown: int = 0
 
 
-def _cursor(conn: sqlite3.Connection, f: TranscriptFile) -> tuple[int, int, int, str | None] | None:
-    return conn.execute("SELECT size, mtime_ns, offset, head FROM import_files WHERE path = ?", (f.path,)).fetchone()
+def _known(conn: sqlite3.Connection, sql: str, keys: list[str]) -> dict[str, tuple]:
+    """Rows of `sql` (`... WHERE key IN ({})`, the key first) for `keys`, in chunks: one read per
+    500 files or sessions instead of one each."""
+    out: dict[str, tuple] = {}
+    for i in range(0, len(keys), 500):
+        part = keys[i:i + 500]
+        out.update((r[0], r[1:]) for r in conn.execute(sql.format(",".join("?" * len(part))), part))
+    return out
 
 
 def _read(f: TranscriptFile, start: int, facts: SessionFacts, report: ImportReport, done: Any) -> _Read:
@@ -144,11 +150,14 @@ def import_transcripts(conn: sqlite3.Connection, project_dir: str, files: list[T
 
     batch_bytes = 0
     batch = Batch(conn, project_dir, config, now)
+    cursors = _known(conn, "SELECT path, size, mtime_ns, offset, head FROM import_files WHERE path IN ({})",
+                     [f.path for group in sessions.values() for f in group])
+    heard = _known(conn, "SELECT session_id, last_event_at FROM sessions WHERE session_id IN ({})", list(sessions))
     try:
         for sid, group in sessions.items():
             if not conn.in_transaction:
                 conn.execute("BEGIN IMMEDIATE")
-            _import_session(batch, sid, group, over_before, report, done)
+            _import_session(batch, sid, group, cursors, heard.get(sid), over_before, report, done)
             batch_bytes += sum(f.size for f in group) + 16_000  # a session's fixed cost counts too
             if batch_bytes >= BATCH_BYTES:
                 batch.flush()
@@ -167,14 +176,15 @@ def import_transcripts(conn: sqlite3.Connection, project_dir: str, files: list[T
     return report
 
 
-def _import_session(batch: Batch, sid: str, group: list[TranscriptFile], over_before: str, report: ImportReport,
-                    done: Any) -> None:
-    """Read the session's changed files and add what they hold to the batch (in the caller's transaction)."""
-    conn, now = batch.conn, batch.now
+def _import_session(batch: Batch, sid: str, group: list[TranscriptFile], cursors: dict[str, tuple],
+                    heard: tuple | None, over_before: str, report: ImportReport, done: Any) -> None:
+    """Read the session's changed files and add what they hold to the batch (in the caller's
+    transaction). `cursors`: import_files rows by path; `heard`: the session's row (last event)."""
+    now = batch.now
     facts = SessionFacts(sid)
     reads: list[_Read] = []
     for f in group:
-        cursor = _cursor(conn, f)
+        cursor = cursors.get(f.path)
         if cursor and cursor[0] == f.size and cursor[1] == f.mtime_ns:
             report.files_unchanged += 1
             done(f.size)
@@ -190,7 +200,6 @@ def _import_session(batch: Batch, sid: str, group: list[TranscriptFile], over_be
     if not reads:
         return
     # Over when nothing happened for agents.stale_seconds: neither in the transcript nor in the ledger.
-    heard = conn.execute("SELECT last_event_at FROM sessions WHERE session_id = ?", (sid,)).fetchone()
     last = max(facts.last_at or "", (heard[0] or "") if heard else "")
     ended = bool(last) and last < over_before
     resume = facts.resume_point()  # cheap: an unchanged file is not read again at all
