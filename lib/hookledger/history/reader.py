@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 
 CHUNK = 1 << 20
@@ -18,33 +19,55 @@ _SKIP_HEADS = (b'"type":"queue-operation"', b'"type": "queue-operation"', b'"typ
                b'"attachment":', b'"type":"summary"', b'"type": "summary"', b'"type":"custom-title"',
                b'"type": "custom-title"')
 HEAD_SCAN = 256
+_SKIP = re.compile(b"|".join(re.escape(m) for m in _SKIP_HEADS))
 
 
 def skippable(line: bytes) -> bool:
     """A record the import needs nothing from, known without parsing it."""
-    head = line[:HEAD_SCAN]
-    return any(mark in head for mark in _SKIP_HEADS)
+    return _SKIP.search(line, 0, HEAD_SCAN) is not None
 
 
-def head_hash(path: str) -> str | None:
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.sha1(fh.read(HEAD)).hexdigest()
-    except OSError:
-        return None
+def prefetch(paths: list[str]) -> None:
+    """Ask the kernel to start reading these files now (many small transcripts: the next ones
+    arrive from disk while this one is parsed). Best effort, never blocks on the data."""
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        return
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            continue
+        try:
+            advise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 class Lines:
-    """Iterate (offset, line) over the complete lines of `path` from `offset`; afterwards
-    `end` is the offset after the last complete line and `tail` the bytes of an incomplete
-    last line (a line being written, or a truncated file)."""
+    """A transcript opened for reading (no link followed): `head` hashes its first bytes; then
+    iterate (offset, line) over its complete lines from `start`. Afterwards `end` is the offset
+    after the last complete line and `tail` the bytes of an incomplete last line (a line being
+    written, or a truncated file)."""
 
-    def __init__(self, path: str, offset: int) -> None:
-        self.path, self.start, self.end, self.tail, self.read_bytes = path, offset, offset, b"", 0
+    def __init__(self, path: str) -> None:
+        self.path, self.start, self.end, self.tail, self.read_bytes = path, 0, 0, b"", 0
+        self.fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        self.head = hashlib.sha1(os.pread(self.fd, HEAD, 0)).hexdigest()
+
+    def from_offset(self, offset: int) -> Lines:
+        self.start = self.end = offset
+        return self
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(self.path, flags)
+        fd, self.fd = self.fd, -1
         with os.fdopen(fd, "rb", buffering=0) as fh:
             fh.seek(self.start)
             pos, rest = self.start, b""

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from hookledger.history.locate import TranscriptFile, grouped
-from hookledger.history.reader import Lines, head_hash, skippable
+from hookledger.history.reader import Lines, prefetch, skippable
 from hookledger.history.session import SessionFacts
 from hookledger.history.writer import Batch, Counts, write_session
 from hookledger.hotpath.timeutil import seconds_before, utc_now
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 
 BATCH_BYTES = 8 << 20  # transcript bytes per transaction
+PREFETCH = 64  # files asked of the disk ahead of the one being read
 
 
 @dataclass
@@ -78,10 +79,10 @@ def _known(conn: sqlite3.Connection, sql: str, keys: list[str]) -> dict[str, tup
     return out
 
 
-def _read(f: TranscriptFile, start: int, facts: SessionFacts, report: ImportReport, done: Any) -> _Read:
+def _read(f: TranscriptFile, lines: Lines, start: int, facts: SessionFacts, report: ImportReport, done: Any) -> _Read:
     """Parse the file's complete lines from `start` into `facts`."""
-    lines = Lines(f.path, start)
-    got = _Read(f, start, start, None)
+    lines.from_offset(start)
+    got = _Read(f, start, start, lines.head)
     before_unknown = facts.unknown
     last_at = start
     try:
@@ -150,6 +151,8 @@ def import_transcripts(conn: sqlite3.Connection, project_dir: str, files: list[T
 
     batch_bytes = 0
     batch = Batch(conn, project_dir, config, now)
+    order = [f.path for group in sessions.values() for f in group]
+    fetched = 0
     cursors = _known(conn, "SELECT path, size, mtime_ns, offset, head FROM import_files WHERE path IN ({})",
                      [f.path for group in sessions.values() for f in group])
     heard = _known(conn, "SELECT session_id, last_event_at FROM sessions WHERE session_id IN ({})", list(sessions))
@@ -157,6 +160,9 @@ def import_transcripts(conn: sqlite3.Connection, project_dir: str, files: list[T
         for sid, group in sessions.items():
             if not conn.in_transaction:
                 conn.execute("BEGIN IMMEDIATE")
+            if fetched < len(order) and fetched - report.files_read - report.files_unchanged < PREFETCH // 2:
+                prefetch(order[fetched:fetched + PREFETCH])
+                fetched += PREFETCH
             _import_session(batch, sid, group, cursors, heard.get(sid), over_before, report, done)
             batch_bytes += sum(f.size for f in group) + 16_000  # a session's fixed cost counts too
             if batch_bytes >= BATCH_BYTES:
@@ -189,12 +195,15 @@ def _import_session(batch: Batch, sid: str, group: list[TranscriptFile], cursors
             report.files_unchanged += 1
             done(f.size)
             continue
-        head = head_hash(f.path)
-        start = cursor[2] if cursor and cursor[2] <= f.size and cursor[3] == head else 0
+        try:
+            lines = Lines(f.path)
+        except OSError as exc:
+            report.problems.append(f"{f.path}: cannot be read ({exc.strerror or exc})")
+            continue
+        start = cursor[2] if cursor and cursor[2] <= f.size and cursor[3] == lines.head else 0
         if f.agent_id is None:
             facts.main_path = f.path
-        got = _read(f, start, facts, report, done)
-        got.head = head
+        got = _read(f, lines, start, facts, report, done)
         reads.append(got)
         report.files_read += 1
     if not reads:

@@ -192,7 +192,8 @@ def write_session(batch: Batch, facts: SessionFacts, *, known: bool, ended: bool
         event = event_for(sid, call.name, call.tool_input, call.cwd, call.tool_use_id, agent)
         failed = call.is_error
         name = "PostToolUseFailure" if failed else "PostToolUse"
-        payload = dict(event.data, hook_event_name=name)
+        # What the views read of a payload (its tool_input, error); the ids have their own columns.
+        payload = {"hook_event_name": name, "tool_name": call.name, "tool_input": call.tool_input}
         if failed:
             payload["error"] = call.error_text[:2000]
         rows["events"].append((f"import:{sid}:{call.tool_use_id}", sid, call.done_at, name, name, summarize(payload),
@@ -227,7 +228,7 @@ def write_session(batch: Batch, facts: SessionFacts, *, known: bool, ended: bool
     out.subagents = sum(1 for a in facts.agents if a not in have.agents)
     if not have.hook_recorded:  # the PreCompact a hook would have recorded for each boundary
         rows["events"] += [(f"import:{sid}:compact:{uuid}", sid, at or now, "PreCompact", "PreCompact",
-                            summarize({"session_id": sid, "hook_event_name": "PreCompact", "trigger": trigger or "auto"}),
+                            summarize({"hook_event_name": "PreCompact", "trigger": trigger or "auto"}),
                             None, None, None) for _, _, uuid, at, trigger in facts.compactions]
     out.compactions = compactions_read
     seen = have.metrics.get(IMPORTED_COMPACTIONS, 0)
@@ -358,7 +359,7 @@ def _prompts(batch: Batch, facts: SessionFacts, have: _Known) -> int:
     # The UserPromptSubmit the hooks would have recorded (the timeline and the report read them).
     batch.rows["events"] += [
         (f"import:{sid}:prompt:{p.prompt_id}", sid, p.at, "UserPromptSubmit", "UserPromptSubmit",
-         summarize({"session_id": sid, "hook_event_name": "UserPromptSubmit", "prompt_id": p.prompt_id,
+         summarize({"hook_event_name": "UserPromptSubmit", "prompt_id": p.prompt_id,
                     "prompt": p.text if keep else f"({len(p.text)} chars)"}), None, None, None) for p in new]
     return len(new)
 
