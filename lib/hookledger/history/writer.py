@@ -22,6 +22,7 @@ from hookledger.handlers.agents import DEFAULT_SUBAGENT_TYPE, FAILED_RESULTS, MA
 from hookledger.handlers.context import Context
 from hookledger.handlers.prompts import MAX_PROMPT_CHARS
 from hookledger.handlers.tool_errors import _thresholds as thresholds
+from hookledger.handlers.tool_errors import bash_exit_code
 from hookledger.history.errors import ROW, Errors, event_for, is_interrupt, view
 from hookledger.handlers.tasks import TASK_TOOLS
 from hookledger.history.session import AGENT_TOOLS, Agent, SessionFacts
@@ -203,7 +204,9 @@ def write_session(batch: Batch, facts: SessionFacts, *, known: bool, ended: bool
             claimed += [(sid, event.actor_id, path, operation, call.at or call.done_at, call.tool_use_id,
                          "failed" if failed else "done") for operation, path in claims.targets(view(event, batch.project_dir))]
         task = None
-        if call.name in TASK_TOOLS or tracked:  # the task list as the hooks keep it, and its task in progress
+        # the task list as the hooks keep it, and the task in progress when a call fails
+        may_fail = failed or (call.name in ("Bash", "PowerShell") and bash_exit_code(call.response) is not None)
+        if call.name in TASK_TOOLS or (tracked and may_fail):
             tracked = True
             task = _tasks(batch, sid, event, call, failed)
         if failed:
@@ -392,5 +395,7 @@ def _summary(batch: Batch, facts: SessionFacts, started: str, last: str, by_tool
     if done:
         values[metrics.FIRST_CHANGE] = min(done)
     values.update(extra)
-    batch.rows["metrics"] += [(facts.session_id, key, value if isinstance(value, str) else
-                               json.dumps(value, sort_keys=True), batch.now) for key, value in values.items()]
+    # encoded as metrics.put encodes (json.dumps of an int is its str)
+    batch.rows["metrics"] += [(facts.session_id, key, value if isinstance(value, str) else str(value)
+                               if type(value) is int else json.dumps(value, sort_keys=True), batch.now)
+                              for key, value in values.items()]
