@@ -171,11 +171,11 @@ def test_read_usage_keys_partial_lines_and_missing_files(tmp_path):
     path.write_text(line("a", 1) + "\n" + line("a", 9) + "\n" + json.dumps(
         {"type": "system", "subtype": "compact_boundary"}) + "\n" + line("b", 2)[:10])
     chunk = read_usage(str(path), 0, 1 << 20)
-    assert chunk.usage == {"a:r1": (1, 9, 0, 0)} and chunk.boundaries == 1
+    assert chunk.usage == {"a:r1": (1, 9, 0, 0, 0, 0)} and chunk.boundaries == 1  # + the 5m/1h cache-write split
     assert chunk.offset == len(path.read_bytes()) - 10  # the partial line is not consumed
     assert read_usage(str(tmp_path / "missing.jsonl"), 0, 100) is None
     assert read_usage(None, 0, 100) is None
-    assert read_usage(str(path), 10 ** 9, 1 << 20).usage["a:r1"] == (1, 9, 0, 0)  # shrunk file: from the start
+    assert read_usage(str(path), 10 ** 9, 1 << 20).usage["a:r1"] == (1, 9, 0, 0, 0, 0)  # shrunk file: from the start
 
 
 def test_flood_of_errors_leaves_room_for_failed_paths_and_tasks():

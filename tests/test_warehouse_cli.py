@@ -27,16 +27,16 @@ def test_init_migrate_status(warehouse, demo):
     assert init.returncode == 0
     assert init.stdout.strip() == (f"warehouse at postgresql://{pg_server.SUPERUSER}@127.0.0.1:{warehouse.cluster.port}"
                                    f"/{warehouse.db}: applied w001_tables, w002_model_prices, w003_team_views, w004_hook_answers,"
-                                   " w005_failed_path_key")
+                                   " w005_failed_path_key, w006_history")
     assert hookledger_cli("warehouse", "init", "--target-db", url).stdout.strip().endswith("already up to date")
     assert hookledger_cli("warehouse", "migrate", "--target-db", url).stdout.strip().endswith("already up to date")
     assert warehouse.query("SELECT number, name FROM hookledger.schema_migrations ORDER BY 1") == \
-        [(1, "tables"), (2, "model_prices"), (3, "team_views"), (4, "hook_answers"), (5, "failed_path_key")]
+        [(1, "tables"), (2, "model_prices"), (3, "team_views"), (4, "hook_answers"), (5, "failed_path_key"), (6, "history")]
 
     project, ledger = demo
     sync_cli(ledger, project, url, env={"HOOKLEDGER_PERSON": "dev@acme.test", "HOOKLEDGER_HOST": "box-1"})
     text = hookledger_cli("warehouse", "status", "--target-db", url).stdout
-    assert "5 migrations applied, up to date" in text and ledger_id(ledger) in text and "box-1" in text
+    assert "6 migrations applied, up to date" in text and ledger_id(ledger) in text and "box-1" in text
     found = json.loads(hookledger_cli("warehouse", "status", "--target-db", url, "--json").stdout)
     assert found["pending"] == [] and len(found["ledgers"]) == 1
     assert found["ledgers"][0]["person"] == "dev@acme.test"

@@ -42,6 +42,7 @@ TABLES: tuple[Table, ...] = (
     Table("session_metrics", SESSION),      # summary rows are upserted
     Table("transcript_usage", SESSION),
     Table("transcript_cursors", SESSION),
+    Table("prompts", APPEND),               # one row per prompt, never changed (m012)
     Table("claim_conflicts", APPEND),
     Table("context_snapshots", APPEND),
     Table("llm_verdicts", APPEND),
@@ -51,4 +52,5 @@ TABLES: tuple[Table, ...] = (
 # Ledger tables that are the ledger's own bookkeeping, not records: never synced. m011's counters
 # are derived from hook_events, which the warehouse holds whole.
 INTERNAL = frozenset({"_sqlite_migrations", "sync_cursors", "sqlite_sequence", "sqlite_stat1",
-                      "session_totals", "session_tool_calls", "hook_latency_counts"})
+                      "session_totals", "session_tool_calls", "hook_latency_counts",
+                      "import_files", "sync_state_digests"})  # import and sync cursors (m014, m015)
