@@ -261,7 +261,7 @@ def _conversation(run: Run, w: Writer, agent: dict[str, Any]) -> None:
     if agent.get("is_main"):
         said += [("user", "user", p["text"], p["created_at"]) for p in run.ledger.prompts(sid)]
     else:
-        spawn = run.ledger.spawn(agent["id"]) or {}
+        spawn = run.ledger.spawn(agent) or {}
         said.append(("agent", "lead", spawn.get("prompt") or spawn.get("description"), spawn.get("requested_at")))
     said += [("agent", role(agent), r["message"], r["timestamp"])
              for r in run.ledger.last_messages(sid, None if agent.get("is_main") else agent["id"])]
@@ -279,7 +279,7 @@ def _conversation(run: Run, w: Writer, agent: dict[str, Any]) -> None:
 
 def _delegation(run: Run, w: Writer, agent: dict[str, Any]) -> None:
     """The lead's delegation of work to a subagent: open while it runs, completed_at when it ended."""
-    spawn = run.ledger.spawn(agent["id"]) or {}
+    spawn = run.ledger.spawn(agent) or {}
     task = run.ledger.task_at(agent.get("session_id"), agent["id"], agent.get("end_time") or None)
     ended = agent.get("end_time") if agent.get("status") in ENDED else None
     w.upsert("active_delegations", {

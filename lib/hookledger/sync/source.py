@@ -296,11 +296,13 @@ class Ledger:
                 out.setdefault((agent, task["task_id"]), Cost()).add(table, model, usage, at)
         return out
 
-    def spawn(self, agent_id: str) -> dict[str, Any] | None:
-        """The Agent tool call that launched a subagent (agent_spawns, m011+): parent, prompt."""
-        if not self.has("agent_spawns"):
+    def spawn(self, agent: dict[str, Any]) -> dict[str, Any] | None:
+        """The Agent tool call that launched a subagent (agent_spawns, m011+): parent, prompt.
+        Looked up within its session (the table's index starts with session_id)."""
+        if not self.has("agent_spawns") or not agent.get("session_id"):
             return None
-        rows = self.query("SELECT * FROM agent_spawns WHERE agent_id = ? LIMIT 1", (agent_id,))
+        rows = self.query("SELECT * FROM agent_spawns WHERE session_id = ? AND agent_id = ? LIMIT 1",
+                          (agent["session_id"], agent["id"]))
         return rows[0] if rows else None
 
     def last_messages(self, session_id: str, agent_id: str | None = None) -> list[dict[str, Any]]:
