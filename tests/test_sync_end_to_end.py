@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from decimal import Decimal
 import re
 import sqlite3
 import subprocess
@@ -26,6 +27,8 @@ from typing import Any
 import pytest
 
 import sync_support as s
+from hookledger.knowledge.costs import Usage, message_cost
+from hookledger.knowledge.prices import load
 from hookledger.sync.codewalkers import alias
 from hookledger.hotpath.timeutil import parse_utc
 
@@ -238,7 +241,16 @@ def check_teamx(path: Path, ledger: Path, project: Path) -> None:
     a_run = runs[bash_error["run_id"]]
     tokens = ledger_rows(ledger, "SELECT model, sum(output_tokens) AS out FROM transcript_usage WHERE session_id = ?",
                          (A_BASIC,))[0]
-    assert a_run["model"] == tokens["model"] and a_run["status"] == "success" and a_run["cost_usd"] == "0"
+    assert a_run["model"] == tokens["model"] and a_run["status"] == "success"
+    # its cost: the transcript's responses, priced by the shipped table, to the micro-dollar
+    priced = [message_cost(load(), r["model"], Usage(r["input_tokens"], r["output_tokens"], r["cache_creation_input_tokens"],
+                                                     r["cache_creation_5m_tokens"], r["cache_creation_1h_tokens"],
+                                                     r["cache_read_input_tokens"]), r["timestamp"])
+              for r in ledger_rows(ledger, "SELECT * FROM transcript_usage WHERE session_id = ?", (A_BASIC,))]
+    assert Decimal(a_run["cost_usd"]) == sum(priced).quantize(Decimal("0.000001")) > 0
+    if "budget_ledger_entries" in s.table_counts(path):  # the ended session's spend, ledgered once
+        [spend] = s.rows(path, "SELECT * FROM budget_ledger_entries WHERE run_id = ?", (a_run["id"],))
+        assert (spend["amount_usd"], spend["scope_kind"], spend["run_kind"]) == (a_run["cost_usd"], "employee", "agentic")
     if "completion_tokens" in a_run:
         assert a_run["completion_tokens"] == tokens["out"]
     assert {r["session_id"] for r in s.rows(path, "SELECT session_id FROM runtime_heartbeats")} <= {r["id"] for r in rts}

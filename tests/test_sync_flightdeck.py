@@ -142,3 +142,47 @@ def test_a_claim_put_to_the_user_is_a_decision_needing_confirmation(tmp_path):
     assert asked["src/f1.py"]["confirmed_at"] is None and asked["src/f1.py"]["auto_approved"] == 0
     assert asked["src/f0.py"]["rationale"].endswith("for: Fix it")
     assert s.run("flightdeck", ledger, target, project).inserted == {}
+
+
+def test_task_cost_records_price_each_agents_work_on_each_task(tmp_path):
+    """The responses an agent gave while it had a task open, summed and priced; responses
+    outside any task are not counted; a model the price table lacks makes the cost NULL."""
+    from decimal import Decimal
+
+    from hookledger.knowledge.costs import Usage, message_cost
+    from hookledger.knowledge.prices import load
+
+    ledger, project = s.setup(tmp_path)
+    conn = sqlite3.connect(str(ledger))
+    usage = [  # (session, agent, seconds ago, model, input, output, cache write, cache read)
+        (s.SID_B, s.SUB_LIVE, 200, "claude-sonnet-4-5", 1200, 300, 400, 5000),
+        (s.SID_B, s.SUB_LIVE, 150, "claude-sonnet-4-5", 800, 100, 0, 6000),
+        (s.SID_B, s.SUB_LIVE, 400, "claude-sonnet-4-5", 999, 999, 0, 0),  # before its task existed
+        (s.SID_B, f"main:{s.SID_B}", 200, "claude-sonnet-4-5", 50, 50, 0, 0),  # the lead has no task here
+        (s.SID_A, f"main:{s.SID_A}", 5000, "claude-opus-4-1", 2000, 500, 0, 1000),
+        (s.SID_A, f"main:{s.SID_A}", 4000, "my-local-model", 10, 10, 0, 0),  # no price
+    ]
+    for n, (sid, agent, age, model, inp, out, cw, cr) in enumerate(usage):
+        s.insert(conn, "transcript_usage", session_id=sid, message_key=f"msg{n}:req{n}", model=model, input_tokens=inp,
+                 output_tokens=out, cache_creation_input_tokens=cw, cache_read_input_tokens=cr, timestamp=s.ago(age),
+                 agent_id=agent)
+    conn.commit()
+    conn.close()
+    target = s.make_target(tmp_path / "fd.db", "seed_flightdeck.sql")
+    s.run("flightdeck", ledger, target, project)
+    records = {(r["agent_id"], r["lead_id"]): r for r in s.rows(target, "SELECT * FROM task_cost_records")}
+    assert set(records) == {(s.SUB_LIVE, f"main:{s.SID_B}"), (f"main:{s.SID_A}", f"main:{s.SID_A}")}
+    sub = records[(s.SUB_LIVE, f"main:{s.SID_B}")]
+    assert (sub["dag_task_id"], sub["input_tokens"], sub["output_tokens"], sub["cache_write_tokens"],
+            sub["cache_read_tokens"]) == ("1", 2000, 400, 400, 11000)
+    stamps = s.rows(ledger, "SELECT model, timestamp, input_tokens, output_tokens, cache_creation_input_tokens,"
+                            " cache_read_input_tokens FROM transcript_usage WHERE agent_id = ? AND message_key IN ('msg0:req0', 'msg1:req1')",
+                    (s.SUB_LIVE,))
+    expected = sum(message_cost(load(), r["model"], Usage(r["input_tokens"], r["output_tokens"],
+                                                          r["cache_creation_input_tokens"], 0, 0,
+                                                          r["cache_read_input_tokens"]), r["timestamp"]) for r in stamps)
+    assert Decimal(str(sub["cost_usd"])) == expected.quantize(Decimal("0.000001")) > 0
+    lead = records[(f"main:{s.SID_A}", f"main:{s.SID_A}")]
+    assert lead["input_tokens"] == 2010 and lead["cost_usd"] is None  # one response could not be priced
+    assert s.run("flightdeck", ledger, target, project).inserted == {}
+    s.check_constraints(target)

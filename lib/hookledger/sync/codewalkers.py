@@ -188,7 +188,7 @@ def _conversation(run: Run, w: Writer, agent: dict[str, Any]) -> None:
     """The delegation as Codewalkers' inter-agent conversation: the parent asked (the prompt it
     gave the subagent), the subagent answered (its last message) when it stopped."""
     sid = agent.get("session_id") or ""
-    spawn = run.ledger.spawn(agent["id"]) or {}
+    spawn = run.ledger.spawn(agent) or {}
     question = spawn.get("prompt") or spawn.get("description") or agent.get("task_description")
     if not question:
         w.skip("conversations")

@@ -178,6 +178,24 @@ CREATE TABLE IF NOT EXISTS agent_file_history (
 CREATE INDEX IF NOT EXISTS idx_file_history_file ON agent_file_history(file_path, lead_id);
 CREATE INDEX IF NOT EXISTS idx_file_history_agent ON agent_file_history(agent_id, lead_id);
 """,
+    "task_cost_records": f"""
+CREATE TABLE IF NOT EXISTS task_cost_records (
+    agent_id TEXT NOT NULL,
+    dag_task_id TEXT NOT NULL,
+    lead_id TEXT NOT NULL,
+    project_id TEXT,
+    input_tokens INTEGER DEFAULT 0,
+    output_tokens INTEGER DEFAULT 0,
+    cache_read_tokens INTEGER DEFAULT 0,
+    cache_write_tokens INTEGER DEFAULT 0,
+    cost_usd REAL DEFAULT 0,
+    created_at TEXT DEFAULT {_NOW_Z},
+    PRIMARY KEY (agent_id, dag_task_id, lead_id)
+);
+CREATE INDEX IF NOT EXISTS idx_task_cost_agent ON task_cost_records(agent_id);
+CREATE INDEX IF NOT EXISTS idx_task_cost_task ON task_cost_records(dag_task_id, lead_id);
+CREATE INDEX IF NOT EXISTS idx_task_cost_project ON task_cost_records(project_id);
+""",
     "session_retros": """
 CREATE TABLE IF NOT EXISTS session_retros (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -243,7 +261,7 @@ def _conversation(run: Run, w: Writer, agent: dict[str, Any]) -> None:
     if agent.get("is_main"):
         said += [("user", "user", p["text"], p["created_at"]) for p in run.ledger.prompts(sid)]
     else:
-        spawn = run.ledger.spawn(agent["id"]) or {}
+        spawn = run.ledger.spawn(agent) or {}
         said.append(("agent", "lead", spawn.get("prompt") or spawn.get("description"), spawn.get("requested_at")))
     said += [("agent", role(agent), r["message"], r["timestamp"])
              for r in run.ledger.last_messages(sid, None if agent.get("is_main") else agent["id"])]
@@ -261,7 +279,7 @@ def _conversation(run: Run, w: Writer, agent: dict[str, Any]) -> None:
 
 def _delegation(run: Run, w: Writer, agent: dict[str, Any]) -> None:
     """The lead's delegation of work to a subagent: open while it runs, completed_at when it ended."""
-    spawn = run.ledger.spawn(agent["id"]) or {}
+    spawn = run.ledger.spawn(agent) or {}
     task = run.ledger.task_at(agent.get("session_id"), agent["id"], agent.get("end_time") or None)
     ended = agent.get("end_time") if agent.get("status") in ENDED else None
     w.upsert("active_delegations", {
@@ -509,20 +527,40 @@ def prepare(run: Run, w: Writer) -> None:
 
 
 def _session(run: Run, w: Writer, s: dict[str, Any]) -> None:
-    """One project session per Claude session, its task the first prompt (its lead the main thread)."""
+    """One project session per Claude session, its task the first prompt (its lead the main
+    thread); and what each agent's work on each task cost."""
+    _task_costs(run, w, s["session_id"])
     pid = project_id(run)
     if not pid or w.find("projects", {"id": pid}) is None:
         w.skip("project_sessions")
         return
     s = {**s, **run.ledger.session(s["session_id"])}
-    upsert_where_keyed(w, "project_sessions", {"project_id": pid, "lead_id": main_agent_id(s["session_id"]),
-                                  "session_id": s["session_id"],
-                                  "task": clean(run.ledger.first_prompt(s["session_id"]), 500),
-                                  "started_at": iso_z(s.get("started_at")),
-                                  "status": "active" if s.get("status") == "active" else "completed",
-                                  "ended_at": iso_z(s.get("ended_at"))},
-             ("project_id", "lead_id", "session_id", "started_at"), ("task", "status", "ended_at"))
+    upsert_where_keyed(w, "project_sessions", {
+        "project_id": pid, "lead_id": main_agent_id(s["session_id"]), "session_id": s["session_id"],
+        "task": clean(run.ledger.first_prompt(s["session_id"]), 500), "started_at": iso_z(s.get("started_at")),
+        "status": "active" if s.get("status") == "active" else "completed", "ended_at": iso_z(s.get("ended_at")),
+    }, ("project_id", "lead_id", "session_id", "started_at"), ("task", "status", "ended_at"))
 
+
+def _task_costs(run: Run, w: Writer, session_id: str) -> None:
+    """task_cost_records: the tokens an agent's responses used while it had a task open, and
+    their price (knowledge.costs; NULL when a model could not be priced, never a made-up 0)."""
+    lead = main_agent_id(session_id)
+    for (agent_id, task_id), cost in run.ledger.task_costs(session_id).items():
+        usd = cost.usd
+        w.upsert("task_cost_records", {
+            "agent_id": agent_id, "dag_task_id": str(task_id), "lead_id": lead, "project_id": project_id(run),
+            "input_tokens": cost.input, "output_tokens": cost.output, "cache_read_tokens": cost.cache_read,
+            "cache_write_tokens": cost.cache_write, "cost_usd": None if usd is None else round(float(usd), 6),
+            "created_at": iso_z(cost_started(run, session_id, agent_id, task_id)),
+        }, ("agent_id", "dag_task_id", "lead_id"),
+            ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd"))
+
+
+def cost_started(run: Run, session_id: str, agent_id: str, task_id: str) -> str | None:
+    """When the agent's work on the task began: the task's creation (as dag_tasks says)."""
+    task = run.ledger.task_at(session_id, None, None, task_id)
+    return task.get("created_at") if task else None
 
 def _snapshot(run: Run, w: Writer, snap: dict[str, Any]) -> None:
     """A snapshot (pre/post compaction, session end) as the lead's session retro: what was done,

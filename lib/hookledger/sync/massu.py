@@ -363,7 +363,7 @@ def _agent(run: Run, w: Writer, agent: dict[str, Any]) -> None:
     if agent.get("is_main") or not _ensure_session(run, w, agent.get("session_id")):
         return
     kind = agent.get("agent_type") or "agent"
-    task = agent.get("task_description") or (run.ledger.spawn(agent["id"]) or {}).get("description")
+    task = agent.get("task_description") or (run.ledger.spawn(agent) or {}).get("description")
     if task is None and agent.get("status") == "running":
         return  # its Agent call is not linked yet: written once its task is known (or it ended)
     row = {"session_id": agent["session_id"], "agent_id": agent["id"], "timestamp": agent.get("spawn_time")}

@@ -261,11 +261,48 @@ class Ledger:
         cache[session_id] = found
         return found
 
-    def spawn(self, agent_id: str) -> dict[str, Any] | None:
-        """The Agent tool call that launched a subagent (agent_spawns, m011+): parent, prompt."""
-        if not self.has("agent_spawns"):
+    def prices(self) -> Any:
+        """The price table as the project configures it (knowledge.prices), loaded once."""
+        if "table" not in self._memo.setdefault("prices", {}):
+            from hookledger.knowledge.prices import load_for_project
+
+            self._memo["prices"]["table"] = load_for_project(self.project_dir() or None)
+        return self._memo["prices"]["table"]
+
+    def cost(self, session_id: str) -> Any:
+        """knowledge.costs.Cost of the session's transcript responses (its usd None when a model
+        could not be priced); read by the session's key, once per run."""
+        cache = self._memo.setdefault("costs", {})
+        if session_id not in cache:
+            from hookledger.knowledge.costs import Cost, session_costs
+
+            cache[session_id] = session_costs(self.conn, [session_id], table=self.prices())[session_id] \
+                if self.has("transcript_usage") else Cost()
+        return cache[session_id]
+
+    def task_costs(self, session_id: str) -> dict[tuple[str, str], Any]:
+        """(agent id, task id) -> Cost of the responses an agent gave while it had that task
+        open (task_at at the response's time); responses outside any task are not counted."""
+        from hookledger.knowledge.costs import Cost, usage_rows
+
+        if not self.has("transcript_usage"):
+            return {}
+        table = self.prices()
+        out: dict[tuple[str, str], Any] = {}
+        for _sid, model, at, agent, usage in usage_rows(self.conn, [session_id]):
+            agent = agent or main_agent_id(session_id)
+            task = self.task_at(session_id, None if agent == main_agent_id(session_id) else agent, at)
+            if task is not None:
+                out.setdefault((agent, task["task_id"]), Cost()).add(table, model, usage, at)
+        return out
+
+    def spawn(self, agent: dict[str, Any]) -> dict[str, Any] | None:
+        """The Agent tool call that launched a subagent (agent_spawns, m011+): parent, prompt.
+        Looked up within its session (the table's index starts with session_id)."""
+        if not self.has("agent_spawns") or not agent.get("session_id"):
             return None
-        rows = self.query("SELECT * FROM agent_spawns WHERE agent_id = ? LIMIT 1", (agent_id,))
+        rows = self.query("SELECT * FROM agent_spawns WHERE session_id = ? AND agent_id = ? LIMIT 1",
+                          (agent["session_id"], agent["id"]))
         return rows[0] if rows else None
 
     def last_messages(self, session_id: str, agent_id: str | None = None) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from hookledger.hotpath.events import snake
@@ -307,6 +308,44 @@ CREATE TABLE IF NOT EXISTS run_checkpoints (
     created_at INTEGER NOT NULL
 );
 """,
+    "budget_policies": """
+CREATE TABLE IF NOT EXISTS budget_policies (
+    id TEXT PRIMARY KEY,
+    company_id TEXT NOT NULL REFERENCES companies(id),
+    scope_kind TEXT NOT NULL,
+    scope_ref_id TEXT NOT NULL,
+    period TEXT NOT NULL DEFAULT 'monthly',
+    hard_cap_usd TEXT NOT NULL,
+    warning_threshold_pct INTEGER NOT NULL DEFAULT 80,
+    auto_pause INTEGER NOT NULL DEFAULT 0,
+    require_approval_above_usd TEXT,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (company_id, scope_kind, scope_ref_id, period)
+);
+""",
+    "budget_ledger_entries": """
+CREATE TABLE IF NOT EXISTS budget_ledger_entries (
+    id TEXT PRIMARY KEY,
+    company_id TEXT NOT NULL REFERENCES companies(id),
+    budget_policy_id TEXT REFERENCES budget_policies(id),
+    scope_kind TEXT NOT NULL,
+    scope_ref_id TEXT NOT NULL,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    run_kind TEXT NOT NULL,
+    thread_id TEXT,
+    employee_id TEXT NOT NULL,
+    runtime_profile_id TEXT,
+    routine_id TEXT,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    amount_usd TEXT NOT NULL,
+    occurred_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (scope_kind, scope_ref_id, run_id)
+);
+""",
     "ticket_checkouts": """
 CREATE TABLE IF NOT EXISTS ticket_checkouts (
     id TEXT PRIMARY KEY,
@@ -385,14 +424,15 @@ def _usage(run: Run, session_id: str) -> dict[str, int]:
 
 
 def _run_row(run: Run, w: Writer, s: dict[str, Any], started: int, *, only_insert: bool) -> str:
-    """The session as one Team-X run (LLM telemetry): tool_calls hang from it. Cost is not
-    priced here: '0' as a decimal string, as Team-X stores money."""
+    """The session as one Team-X run (LLM telemetry): tool_calls hang from it. cost_usd is the
+    transcript's responses priced (knowledge.costs), a decimal string as Team-X stores money."""
     ended = unix_ms(s.get("ended_at"))
     # the run's wall time: to its end, or so far (to its last recorded event) while it runs
     latency = max(0, (ended or unix_ms(s.get("last_event_at")) or started) - started)
     row = {"id": run_id(s["session_id"]), "employee_id": run.cache["employee_id"], "thread_id": _thread(run, w, s),
            "provider": "anthropic",
-           "model": s.get("model") or "unknown", **_usage(run, s["session_id"]), "latency_ms": latency, "cost_usd": "0",
+           "model": s.get("model") or "unknown", **_usage(run, s["session_id"]), "latency_ms": latency,
+           "cost_usd": usd_text(run.ledger.cost(s["session_id"]).usd),
            "started_at": started, "ended_at": ended, "status": RUN_STATUS.get(s.get("status") or "", "running"),
            "error": "session abandoned without SessionEnd" if s.get("status") == "abandoned" else None,
            "kind": "agentic"}
@@ -400,8 +440,14 @@ def _run_row(run: Run, w: Writer, s: dict[str, Any], started: int, *, only_inser
         w.insert("runs", row, ("id",))
     else:
         w.upsert("runs", row, ("id",), ("model", "prompt_tokens", "completion_tokens", "tool_calls_count", "ended_at",
-                                        "status", "latency_ms", "thread_id", "error"))
+                                        "status", "latency_ms", "thread_id", "error", "cost_usd"))
     return row["id"]
+
+
+def usd_text(usd: Decimal | None) -> str:
+    """Team-X's money: a decimal string to the micro-dollar. A session with a model the price
+    table cannot price stays '0' (the column has no "unknown"; docs/sync.md says so)."""
+    return "0" if usd is None else str(usd.quantize(Decimal("0.000001"), ROUND_HALF_UP))
 
 
 def _session_status(run: Run, s: dict[str, Any]) -> str:
@@ -448,6 +494,7 @@ def _session(run: Run, w: Writer, row: dict[str, Any]) -> None:
     and its conversation: the user's prompts and Claude's replies as messages of its thread."""
     s = {**row, **run.ledger.session(row["session_id"])}
     _runtime_session(run, w, s)
+    _spend(run, w, s)
     thread = _thread(run, w, s)
     sid, last = s["session_id"], None
     for p in run.ledger.prompts(sid):
@@ -460,6 +507,26 @@ def _session(run: Run, w: Writer, row: dict[str, Any]) -> None:
                             ("reply", sid, r["id"]))
     if last is not None:
         w.upsert("threads", {**_thread_row(run, s), "last_message_at": last}, ("id",), ("last_message_at", "subject"))
+
+
+def _spend(run: Run, w: Writer, s: dict[str, Any]) -> None:
+    """An ended session's priced cost, ledgered once as the employee's spend on its run (under
+    the employee's budget policy when the company has one). A live session's spend is not
+    final and an unpriced one is not known: neither is ledgered."""
+    usd = run.ledger.cost(s["session_id"]).usd
+    if s.get("status") == "active" or usd is None or not w.target.has_table("budget_ledger_entries"):
+        return
+    employee = run.cache["employee_id"]
+    policy = w.find("budget_policies", {"company_id": run.cache["company_id"], "scope_kind": "employee",
+                                        "scope_ref_id": employee}) if w.target.has_table("budget_policies") else None
+    at = unix_ms(s.get("ended_at")) or unix_ms(s.get("last_event_at")) or int(run.now * 1000)
+    w.insert("budget_ledger_entries", {
+        "id": stable_id("spend", s["session_id"]), "company_id": run.cache["company_id"],
+        "budget_policy_id": policy["id"] if policy else None, "scope_kind": "employee", "scope_ref_id": employee,
+        "run_id": run_id(s["session_id"]), "run_kind": "agentic", "thread_id": thread_id(s["session_id"]),
+        "employee_id": employee, "provider": "anthropic", "model": s.get("model") or "unknown",
+        "amount_usd": usd_text(usd), "occurred_at": at, "created_at": at,
+    }, ("scope_kind", "scope_ref_id", "run_id"))
 
 
 def _message(run: Run, w: Writer, thread: str, author: str, kind: str, text: str, ts: str | None,
