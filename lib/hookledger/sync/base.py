@@ -33,7 +33,7 @@ from hookledger.store.conn import TRACE_ENV, LedgerConnection
 from hookledger.store.conn import _trace_to as trace_to
 from hookledger.store.ddl import execute_statements
 from hookledger.store.safe_files import create_private, make_private_dir
-from hookledger.sync.keys import ensure_index
+from hookledger.sync.keys import ensure_index, is_unique_key
 from hookledger.sync.report import SyncReport
 from hookledger.sync.source import AGENTS, Ledger
 from hookledger.hotpath.timeutil import parse_utc
@@ -142,6 +142,7 @@ class Target:
         self.db = sqlite_utils.Database(conn, execute_plugins=False)
         self._columns: dict[str, dict[str, Any]] = {}
         self._fill: dict[str, list[tuple[str, Any]]] = {}
+        self._unique: dict[tuple[str, tuple[str, ...]], bool] = {}
         # Per run, what committed transactions established: (table, key columns) whose lookup
         # is indexed, and natural keys known to be present (a parent row ensured for each of
         # its children is then looked up once, not once per child).
@@ -187,6 +188,12 @@ class Target:
 
     def has_table(self, table: str) -> bool:
         return self.db[table].exists()
+
+    def unique(self, table: str, names: tuple[str, ...]) -> bool:
+        """Whether a unique index (or the primary key) has exactly the columns `names` (cached)."""
+        if (table, names) not in self._unique:
+            self._unique[table, names] = is_unique_key(self.conn, table, names)
+        return self._unique[table, names]
 
     def fill(self, table: str) -> list[tuple[str, Any]]:
         """(column, neutral value) for the NOT NULL columns without default of `table` (cached)."""
@@ -350,11 +357,17 @@ class Writer:
         ident = self._known(table, key)
         return ident is not None and (ident in self.present or ident in self.target.present)
 
-    def _insert(self, table: str, row: dict[str, Any]) -> None:
+    def _insert(self, table: str, row: dict[str, Any], unique: Sequence[str] = ()) -> bool:
+        """INSERT `row`; with `unique` (the columns of a unique index), one that would repeat
+        their values is not written (ON CONFLICT DO NOTHING). Returns whether it was written."""
         names = ", ".join(f"[{k}]" for k in row)
         marks = ", ".join("?" for _ in row)
-        self.conn.execute(f"INSERT INTO [{table}] ({names}) VALUES ({marks})", list(row.values()))
+        skip = f" ON CONFLICT ({', '.join(f'[{k}]' for k in unique)}) DO NOTHING" if unique else ""
+        cur = self.conn.execute(f"INSERT INTO [{table}] ({names}) VALUES ({marks}){skip}", list(row.values()))
+        if unique and cur.rowcount != 1:
+            return False
         self.count("inserted", table)
+        return True
 
     @staticmethod
     def _key(fitted: dict[str, Any], key: Sequence[str]) -> dict[str, Any]:
@@ -368,9 +381,12 @@ class Writer:
         if self.known(table, keyed):
             return False  # found or written earlier in this run
         known = self._known(table, keyed)
-        if self.find(table, keyed) is None:
-            self._insert(table, fitted)
-            inserted = True
+        if keyed and None not in keyed.values() and self.target.unique(table, tuple(keyed)):
+            # the key is a unique index (NULLs never conflict: those are looked up below):
+            # one statement both looks it up and writes the row
+            inserted = self._insert(table, fitted, tuple(keyed))
+        elif self.find(table, keyed) is None:
+            inserted = self._insert(table, fitted)
         else:
             inserted = False
         if known is not None:

@@ -63,6 +63,18 @@ def covered(conn: sqlite3.Connection, table: str, names: Sequence[str]) -> bool:
     return False
 
 
+def is_unique_key(conn: sqlite3.Connection, table: str, names: Sequence[str]) -> bool:
+    """True when a unique index or primary key of `table` has exactly the columns `names` (an
+    upsert's ON CONFLICT target; not a partial index, not the rowid)."""
+    wanted = set(names)
+    for _seq, index, unique, _origin, partial in conn.execute(f"PRAGMA index_list({_quote(table)})"):
+        if unique and not partial:
+            cols = [r[2] for r in conn.execute(f"PRAGMA index_info({_quote(index)})")]
+            if None not in cols and len(cols) == len(wanted) and set(cols) == wanted:
+                return True
+    return False
+
+
 def ensure_index(conn: sqlite3.Connection, table: str, names: Sequence[str]) -> str | None:
     """Add hookledger's key index on `table(names)` unless an index already covers them.
 
