@@ -154,6 +154,17 @@ def _name(w: Writer, agent_id: str) -> str:
     return name
 
 
+def _known_name(run: Run, w: Writer, agent_id: str) -> str:
+    """_name, asked of the target once per agent per run: every log chunk names its agent, and
+    a lookup per hook run was a tenth of a large first sync. (The agent row exists by then and
+    keeps its name; a retried batch computes the same name again.)"""
+    names: dict[str, str] = run.cache.setdefault("agent_names", {})
+    name = names.get(agent_id)
+    if name is None:
+        name = names[agent_id] = _name(w, agent_id)
+    return name
+
+
 def _agent_row(run: Run, w: Writer, agent: dict[str, Any]) -> dict[str, Any]:
     """The agent: its task (the one it was on last), the Claude Code process it ran in, its
     transcript as the output file, its last message as the result once it ended."""
@@ -290,7 +301,8 @@ def _event(run: Run, w: Writer, e: dict[str, Any]) -> None:
             "payload": loads(e.get("payload_summary")) or e.get("payload_summary")}
     w.insert("agent_log_chunks", {
         "id": stable_id("chunk", e.get("session_id"), e.get("event_uid") or e["_rowid"]),
-        "agentId": agent["id"], "agentName": _name(w, agent["id"]), "sessionNumber": _session_number(run, e, agent),
+        "agentId": agent["id"], "agentName": _known_name(run, w, agent["id"]),
+        "sessionNumber": _session_number(run, e, agent),
         "content": clean_json({k: v for k, v in line.items() if v is not None}, end="\n"),
         "createdAt": unix_s(e.get("timestamp")),
     }, ("id",))
