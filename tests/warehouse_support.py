@@ -28,7 +28,7 @@ import pytest
 
 import pg_server
 from hookledger.hotpath.redact import redact
-from hookledger.sync.warehouse.tables import TABLES
+from hookledger.sync.warehouse.tables import INTERNAL, TABLES
 from hookledger.hotpath.timeutil import parse_utc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,8 +203,10 @@ def build_big_ledger(path: Path, events: int) -> None:
         for k in range(1, LENGTHEN):
             _copy(conn, table, f"r{k}", f"WHERE rowid <= {last}",
                   per_call | ({"message_key"} if table == "transcript_usage" else set()))
+    # Not the ledger's bookkeeping (m011's counters follow hook_events by trigger; cursors)
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-              if "session_id" in {c[1] for c in conn.execute(f"PRAGMA table_info([{r[0]}])")}]
+              if r[0] not in INTERNAL
+              and "session_id" in {c[1] for c in conn.execute(f"PRAGMA table_info([{r[0]}])")}]
     conn.execute("CREATE TEMP TABLE pick (session_id TEXT PRIMARY KEY)")
     round_ = 0
     while (have := conn.execute("SELECT count(*) FROM hook_events").fetchone()[0]) < events:
