@@ -182,11 +182,14 @@ def test_import_fills_what_the_hooks_missed(tmp_path):
     assert rows(project, "SELECT count(*) AS n FROM hook_events WHERE origin = 'import'")[0]["n"] == 1
 
 
-def test_appended_lines_read_incrementally(tmp_path):
-    project = tmp_path / "acme-app"
-    project.mkdir()
+def staged_basic(project: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """(transcripts folder, the main transcript) of the a_basic session, staged for `project`."""
     transcripts = stage("a_basic", project, tmp_path / "transcripts")
-    path = next(transcripts.glob("*.jsonl"))
+    return transcripts, next(transcripts.glob("*.jsonl"))
+
+
+def test_appended_lines_read_incrementally(project, tmp_path):
+    transcripts, path = staged_basic(project, tmp_path)
     lines = path.read_bytes().splitlines(keepends=True)
     # Cut inside a tool call: its tool_use is in the first part, its result in the second.
     cut = next(i for i, line in enumerate(lines) if b'"name": "Edit"' in line) + 1
@@ -207,11 +210,8 @@ def test_appended_lines_read_incrementally(tmp_path):
     assert rows(project, "SELECT count(*) AS n FROM transcript_usage")[0]["n"] == 5
 
 
-def test_bad_lines_unknown_records_and_a_truncated_tail_are_counted_not_fatal(tmp_path):
-    project = tmp_path / "acme-app"
-    project.mkdir()
-    transcripts = stage("a_basic", project, tmp_path / "transcripts")
-    path = next(transcripts.glob("*.jsonl"))
+def test_bad_lines_unknown_records_and_a_truncated_tail_are_counted_not_fatal(project, tmp_path):
+    transcripts, path = staged_basic(project, tmp_path)
     lines = path.read_text().splitlines()
     broken = lines[:4] + ["{not json", "[1, 2, 3]", json.dumps({"type": "hologram", "sessionId": path.stem})] \
         + lines[4:] + [lines[-3][: len(lines[-3]) // 2]]

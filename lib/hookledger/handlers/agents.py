@@ -89,7 +89,7 @@ def _subagent_type(tool_input: dict) -> str:
     return value if isinstance(value, str) and value else DEFAULT_SUBAGENT_TYPE
 
 
-def _task(tool_input: dict) -> str | None:
+def spawn_task(tool_input: dict) -> str | None:
     """What the agent was asked to do: the call's description, else its prompt's first line."""
     for key in ("description", "prompt"):
         value = tool_input.get(key)
@@ -118,7 +118,7 @@ def _record_spawn(ctx: Context) -> str | None:
 def _assign(ctx: Context, agent_id: str, tool_use_id: str) -> None:
     row = ctx.conn.execute("SELECT description, prompt FROM agent_spawns WHERE tool_use_id = ?",
                            (tool_use_id,)).fetchone()
-    task = _task({"description": row[0], "prompt": row[1]}) if row else None
+    task = spawn_task({"description": row[0], "prompt": row[1]}) if row else None
     ctx.conn.execute("UPDATE agent_registry SET tool_use_id = ?, task_description = coalesce(?, task_description),"
                      " unattributed = 0 WHERE id = ?", (tool_use_id, task, agent_id))
     ctx.conn.execute("UPDATE agent_spawns SET agent_id = ? WHERE tool_use_id = ?", (agent_id, tool_use_id))

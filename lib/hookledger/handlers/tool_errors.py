@@ -24,7 +24,7 @@ MAX_COMMAND = 1000
 _SUBJECT_KEYS = ("file_path", "notebook_path", "path", "url", "pattern", "query")
 
 
-def _thresholds(ctx: Context) -> tuple[int, int]:
+def escalation_thresholds(ctx: Context) -> tuple[int, int]:
     from hookledger.hotpath.config import get
 
     research, ask = get(ctx.config, "errors.research_after"), get(ctx.config, "errors.ask_user_after")
@@ -33,19 +33,19 @@ def _thresholds(ctx: Context) -> tuple[int, int]:
     return research, max(ask, research)
 
 
-def _command(ctx: Context) -> str | None:
+def error_command(ctx: Context) -> str | None:
     """The Bash command, redacted before anything is derived from it: the signature reorders
     words, which would part `--password` from its value before the ledger could redact it."""
     command = ctx.event.tool_input.get("command") if ctx.event.tool_name in ("Bash", "PowerShell") else None
     return redact(command) if isinstance(command, str) and command.strip() else None
 
 
-def _subject(ctx: Context) -> tuple[str, str | None]:
+def error_subject(ctx: Context) -> tuple[str, str | None]:
     """(signature, file) of a call: the normalised command for Bash, tool:target otherwise."""
     from hookledger.knowledge.error_kinds import signature
     from hookledger.knowledge.project_paths import normalise
 
-    command = _command(ctx)  # redacted: the signature reorders its words
+    command = error_command(ctx)  # redacted: the signature reorders its words
     if command:
         return signature(command), None
     tool_input = ctx.event.tool_input
@@ -88,8 +88,8 @@ def _current_task(ctx: Context) -> str | None:
 def _record_failure(ctx: Context, error_text: str) -> Decision | None:
     from hookledger.knowledge.error_kinds import categorize, file_involved, first_lines
 
-    command = _command(ctx)
-    sig, subject_file = _subject(ctx)
+    command = error_command(ctx)
+    sig, subject_file = error_subject(ctx)
     category = categorize(command, error_text) if command else "runtime"
     file_path = file_involved(command, error_text, ctx.project_dir, ctx.event.cwd) if command else subject_file
     prior = ctx.conn.execute(
@@ -97,7 +97,7 @@ def _record_failure(ctx: Context, error_text: str) -> Decision | None:
         " AND (signature = ? OR (file_path = ? AND error_category = ?))",
         (ctx.session_id, sig, file_path, category)).fetchone()
     attempt = (prior[0] or 0) + 1 if prior else 1
-    research_after, ask_after = _thresholds(ctx)
+    research_after, ask_after = escalation_thresholds(ctx)
     resolution = ASK_USER if attempt >= ask_after else RESEARCH if attempt >= research_after else None
     message = first_lines(error_text)  # redacted before it is cut
     cur = ctx.conn.execute(
@@ -154,8 +154,8 @@ def _auto_fix(ctx: Context) -> None:
     from hookledger.handlers import failed_paths
     from hookledger.knowledge.error_kinds import command_category, file_involved, same_thing
 
-    sig, subject_file = _subject(ctx)
-    command = _command(ctx)
+    sig, subject_file = error_subject(ctx)
+    command = error_command(ctx)
     category = command_category(command) if command else None
     file_path = file_involved(command, None, ctx.project_dir, ctx.event.cwd) if command else subject_file
     fixed = [(row_id, row_sig) for row_id, row_sig, row_cat, row_file in open_rows
@@ -203,7 +203,7 @@ def post_tool_use_failure(ctx: Context) -> Decision | None:
 
 def post_tool_use(ctx: Context) -> Decision | None:
     _revive(ctx)
-    if _command(ctx) is not None:
+    if error_command(ctx) is not None:
         response = ctx.event.tool_response
         code = bash_exit_code(response)
         if code is not None:

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from hookledger.handlers import failed_paths
-from hookledger.handlers.tool_errors import ASK_USER, MAX_COMMAND, RESEARCH, _command, _subject, bash_exit_code
+from hookledger.handlers.tool_errors import ASK_USER, MAX_COMMAND, RESEARCH, error_command, error_subject, bash_exit_code
 from hookledger.hotpath.events import Event
 from hookledger.hotpath.redact import redact
 from hookledger.knowledge.error_kinds import (categorize, command_category, file_involved, first_lines, same_thing,
@@ -72,8 +72,8 @@ class Errors:
         """A failed call (PostToolUseFailure, or a Bash success with a non-zero exit), during the
         task `task_id` (the one in progress then)."""
         ctx = view(event, self.project_dir)
-        command = _command(ctx)
-        sig, subject_file = _subject(ctx)
+        command = error_command(ctx)
+        sig, subject_file = error_subject(ctx)
         category = categorize(command, text) if command else "runtime"
         file_path = file_involved(command, text, self.project_dir, event.cwd) if command else subject_file
         prior = [o.attempt for o in self.open
@@ -95,7 +95,7 @@ class Errors:
     def succeeded(self, event: Event, response: Any, at: str, task_id: str | None = None) -> None:
         """A successful call: a Bash exit code makes it a failure; else it may fix open errors."""
         ctx = view(event, self.project_dir)
-        command = _command(ctx)
+        command = error_command(ctx)
         if command is not None:
             code = bash_exit_code(response)
             if code is not None:
@@ -105,7 +105,7 @@ class Errors:
                 return
         if not self.open:
             return
-        sig, subject_file = _subject(ctx)
+        sig, subject_file = error_subject(ctx)
         category = command_category(command) if command else None
         file_path = file_involved(command, None, self.project_dir, event.cwd) if command else subject_file
         fixed = [o for o in self.open if same_thing((sig, category, file_path), (o.signature, o.category, o.file_path))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hookledger.handlers.agents import AGENT_TOOLS
 from hookledger.knowledge.costs import Usage, usage_from_block
 from hookledger.knowledge.transcript import db_time, usage_key
 
@@ -20,7 +21,6 @@ KNOWN_TYPES = frozenset({"user", "assistant", "system", "attachment", "queue-ope
 # Input fields that hold bulk (file contents, edits): dropped, the ledger never stores them.
 BULK = frozenset({"content", "new_string", "old_string", "edits", "new_source", "old_source"})
 MAX_INPUT_TEXT = 4000
-AGENT_TOOLS = frozenset({"Agent", "Task"})
 # Tools whose result (toolUseResult) a handler reads: exit codes, the agent launched, the task list.
 RESPONSE_TOOLS = frozenset({"Bash", "PowerShell", "TaskCreate", "TaskUpdate", "TaskList"}) | AGENT_TOOLS
 # A user record that is not a prompt typed by someone: slash command plumbing.

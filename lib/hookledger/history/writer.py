@@ -18,14 +18,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from hookledger.handlers import claims, metrics
-from hookledger.handlers.agents import DEFAULT_SUBAGENT_TYPE, FAILED_RESULTS, MAX_PROMPT, MAX_TASK, _task
+from hookledger.handlers.agents import AGENT_TOOLS, DEFAULT_SUBAGENT_TYPE, FAILED_RESULTS, MAX_PROMPT, MAX_TASK, spawn_task
 from hookledger.handlers.context import Context
 from hookledger.handlers.prompts import MAX_PROMPT_CHARS
-from hookledger.handlers.tool_errors import _thresholds as thresholds
+from hookledger.handlers.tool_errors import escalation_thresholds
 from hookledger.handlers.tool_errors import bash_exit_code
 from hookledger.history.errors import ROW, Errors, event_for, is_interrupt, view
 from hookledger.handlers.tasks import TASK_TOOLS
-from hookledger.history.session import AGENT_TOOLS, Agent, SessionFacts
+from hookledger.history.session import Agent, SessionFacts
 from hookledger.hotpath.audit import summarize
 from hookledger.hotpath.events import Event
 from hookledger.hotpath.redact import redact_clip
@@ -126,7 +126,7 @@ class Batch:
 
     def __init__(self, conn: sqlite3.Connection, project_dir: str, config: dict[str, Any], now: str) -> None:
         self.conn, self.project_dir, self.config, self.now = conn, project_dir, config, now
-        self.thresholds = thresholds(SimpleNamespace(config=config))
+        self.thresholds = escalation_thresholds(SimpleNamespace(config=config))
         self.keep_text = (config.get("capture") or {}).get("prompts") is not False
         self.rows: dict[str, list[tuple | list]] = {name: [] for name in SQL}
 
@@ -304,7 +304,7 @@ def _spawn(batch: Batch, facts: SessionFacts, call: Any, failed: bool) -> None:
         a.agent_type = agent_type if isinstance(agent_type, str) and agent_type else a.agent_type or kind
         a.first_at = a.first_at or call.at
         a.last_at = max(a.last_at or "", call.done_at or "") or None
-        facts.spawned[agent_id] = (call.tool_use_id, _task(call.tool_input),
+        facts.spawned[agent_id] = (call.tool_use_id, spawn_task(call.tool_input),
                                    "failed" if failed or (status or "").lower() in FAILED_RESULTS
                                    else "completed" if status == "completed" else None)
 
